@@ -1,0 +1,474 @@
+//! Every setting of the lab, its allowed values and its default, in one registry.
+//!
+//! The TUI's toggles, the GUI's settings panel, the command parser and the lesson format all read
+//! [`SETTINGS`]; nothing else lists the keys. A mode is an enum whose variant docs state the
+//! guarantee it gives.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How the producer sends (RocketMQ's three send modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendMode {
+    /// Fire and forget: no response is read, no retry; a failure is invisible to the caller.
+    Oneway,
+    /// Wait for the response; retry on timeout or network failure within the total timeout.
+    Sync,
+    /// Return at once; a callback gets the result later and decides what a failure means.
+    Async,
+}
+
+/// When the broker answers a send relative to the disk (RocketMQ `flushDiskType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlushMode {
+    /// SYNC_FLUSH: answer only after the record is msync'd (group commit); survives power loss.
+    Sync,
+    /// ASYNC_FLUSH: answer once in the page cache; a flusher syncs every interval. Survives a
+    /// process crash, not a power loss.
+    Async,
+}
+
+/// Whether the master waits for the replica (RocketMQ `brokerRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replication {
+    /// A single copy: losing the master's disk loses the message.
+    None,
+    /// ASYNC_MASTER: answer at once, ship to the replica later; the lag is lost on failover.
+    Async,
+    /// SYNC_MASTER: answer after the replica has the record in its page cache.
+    Sync,
+}
+
+/// When the consumer commits its offset relative to the business work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitTiming {
+    /// At-most-once: commit first; a crash during processing loses the message.
+    Before,
+    /// At-least-once: commit after the work; a crash before the commit redelivers it.
+    After,
+}
+
+/// How the consumer runs its business logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumeMode {
+    /// Do the work, then report success: a failure is retried.
+    Sync,
+    /// Hand the work to a thread and report success at once: a failure later is never retried.
+    Async,
+}
+
+/// All the settings of a world. Defaults follow RocketMQ's (reference §5), except that the
+/// replication default is `none` (one broker, as the seeds' first diagrams draw it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub producer_send: SendMode,
+    pub producer_retries: u32,
+    pub producer_timeout_ms: u64,
+    pub producer_require_send_ok: bool,
+    pub producer_outbox: bool,
+    pub broker_flush: FlushMode,
+    pub broker_flush_interval_ms: u64,
+    pub broker_flush_timeout_ms: u64,
+    pub broker_replication: Replication,
+    pub replica_flush: FlushMode,
+    pub consumer_commit: CommitTiming,
+    pub consumer_mode: ConsumeMode,
+    pub consumer_idempotent: bool,
+    pub consumer_max_retries: u32,
+    pub consumer_check_seq: bool,
+    pub net_latency_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            producer_send: SendMode::Sync,
+            producer_retries: 2,
+            producer_timeout_ms: 3000,
+            producer_require_send_ok: false,
+            producer_outbox: false,
+            broker_flush: FlushMode::Async,
+            broker_flush_interval_ms: 500,
+            broker_flush_timeout_ms: 5000,
+            broker_replication: Replication::None,
+            replica_flush: FlushMode::Async,
+            consumer_commit: CommitTiming::After,
+            consumer_mode: ConsumeMode::Sync,
+            consumer_idempotent: false,
+            consumer_max_retries: 16,
+            consumer_check_seq: false,
+            net_latency_ms: 5,
+        }
+    }
+}
+
+/// Which stage a setting belongs to (how front ends group them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Produce,
+    Store,
+    Consume,
+    Network,
+}
+
+/// The values a setting accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// One of these words; the first is what a toggle cycles to from the last.
+    Choice(&'static [&'static str]),
+    /// `on` or `off`.
+    Switch,
+    /// An integer in `min..=max`, with the unit last in the key's name.
+    Number { min: u64, max: u64 },
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Domain::Choice(words) => write!(f, "{}", words.join("|")),
+            Domain::Switch => write!(f, "on|off"),
+            Domain::Number { min, max } => write!(f, "an integer from {min} to {max}"),
+        }
+    }
+}
+
+/// One entry of the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    /// The key as commands spell it: `broker.flush`.
+    pub key: &'static str,
+    pub stage: Stage,
+    pub domain: Domain,
+    /// One line in the seeds' terms, for help and tooltips.
+    pub help: &'static str,
+    /// The real-world setting it models, for explanations.
+    pub real: &'static str,
+}
+
+const ON_OFF: Domain = Domain::Switch;
+
+/// The registry: every setting key, in display order.
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "producer.send",
+        stage: Stage::Produce,
+        domain: Domain::Choice(&["oneway", "sync", "async"]),
+        help: "one-way (fire and forget), sync (wait for the result) or async (callback) send",
+        real: "RocketMQ sendOneway / send / send(msg, SendCallback)",
+    },
+    SettingSpec {
+        key: "producer.retries",
+        stage: Stage::Produce,
+        domain: Domain::Number { min: 0, max: 16 },
+        help: "resends after a timeout or network failure (sync and async sends)",
+        real: "RocketMQ retryTimesWhenSendFailed = 2",
+    },
+    SettingSpec {
+        key: "producer.timeout_ms",
+        stage: Stage::Produce,
+        domain: Domain::Number { min: 1, max: 600_000 },
+        help: "total budget for all attempts of one send, from the first",
+        real: "RocketMQ sendMsgTimeout = 3000 ms",
+    },
+    SettingSpec {
+        key: "producer.require_send_ok",
+        stage: Stage::Produce,
+        domain: ON_OFF,
+        help: "treat FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE as failures",
+        real: "checking SendResult.getSendStatus() == SEND_OK",
+    },
+    SettingSpec {
+        key: "producer.outbox",
+        stage: Stage::Produce,
+        domain: ON_OFF,
+        help: "local message table: record the message durably before sending, resend until done",
+        real: "本地消息表 (transactional outbox)",
+    },
+    SettingSpec {
+        key: "broker.flush",
+        stage: Stage::Store,
+        domain: Domain::Choice(&["sync", "async"]),
+        help: "SYNC_FLUSH (answer after msync) or ASYNC_FLUSH (answer from the page cache)",
+        real: "RocketMQ flushDiskType = ASYNC_FLUSH",
+    },
+    SettingSpec {
+        key: "broker.flush_interval_ms",
+        stage: Stage::Store,
+        domain: Domain::Number { min: 1, max: 600_000 },
+        help: "how often the async flusher syncs the page cache to disk",
+        real: "RocketMQ flushIntervalCommitLog = 500 ms",
+    },
+    SettingSpec {
+        key: "broker.flush_timeout_ms",
+        stage: Stage::Store,
+        domain: Domain::Number { min: 1, max: 600_000 },
+        help: "how long a sync flush may take before FLUSH_DISK_TIMEOUT",
+        real: "RocketMQ syncFlushTimeout = 5000 ms",
+    },
+    SettingSpec {
+        key: "broker.replication",
+        stage: Stage::Store,
+        domain: Domain::Choice(&["none", "async", "sync"]),
+        help: "no replica, ASYNC_MASTER (ship later) or SYNC_MASTER (wait for the replica)",
+        real: "RocketMQ brokerRole = ASYNC_MASTER",
+    },
+    SettingSpec {
+        key: "replica.flush",
+        stage: Stage::Store,
+        domain: Domain::Choice(&["sync", "async"]),
+        help: "the replica's own flush mode",
+        real: "the slave's flushDiskType",
+    },
+    SettingSpec {
+        key: "consumer.commit",
+        stage: Stage::Consume,
+        domain: Domain::Choice(&["before", "after"]),
+        help: "ack before processing (at-most-once) or after (at-least-once)",
+        real: "Kafka commit before/after processing; RabbitMQ autoAck vs manual ack",
+    },
+    SettingSpec {
+        key: "consumer.mode",
+        stage: Stage::Consume,
+        domain: Domain::Choice(&["sync", "async"]),
+        help: "process then report, or hand to a thread and report success at once (the trap)",
+        real: "returning CONSUME_SUCCESS before the work is done",
+    },
+    SettingSpec {
+        key: "consumer.idempotent",
+        stage: Stage::Consume,
+        domain: ON_OFF,
+        help: "skip a message whose id the durable dedupe store has already seen",
+        real: "dedupe on msgId / business key",
+    },
+    SettingSpec {
+        key: "consumer.max_retries",
+        stage: Stage::Consume,
+        domain: Domain::Number { min: 0, max: 64 },
+        help: "failed deliveries retried on the delay ladder before the dead-letter queue",
+        real: "RocketMQ maxReconsumeTimes = 16",
+    },
+    SettingSpec {
+        key: "consumer.check_seq",
+        stage: Stage::Consume,
+        domain: ON_OFF,
+        help: "check per-producer sequence numbers and flag gaps (detect loss)",
+        real: "producer/consumer interceptors with sequence numbers",
+    },
+    SettingSpec {
+        key: "net.latency_ms",
+        stage: Stage::Network,
+        domain: Domain::Number { min: 0, max: 60_000 },
+        help: "one-way latency of every network hop",
+        real: "network round trips",
+    },
+];
+
+/// A setting that could not be applied: what was wrong and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("unknown setting `{key}`; settings are: {}", SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", "))]
+    UnknownKey { key: String },
+    #[error("bad value `{value}` for {key}: expected {domain}")]
+    BadValue { key: &'static str, value: String, domain: Domain },
+}
+
+/// Finds a setting's registry entry.
+pub fn spec(key: &str) -> Option<&'static SettingSpec> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+fn parse_switch(value: &str) -> Option<bool> {
+    match value {
+        "on" | "true" => Some(true),
+        "off" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+impl Settings {
+    /// Applies `key = value`, or changes nothing and says why.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingError> {
+        let spec = spec(key).ok_or_else(|| SettingError::UnknownKey { key: key.to_owned() })?;
+        let bad = || SettingError::BadValue { key: spec.key, value: value.to_owned(), domain: spec.domain };
+        let number = || -> Result<u64, SettingError> {
+            let Domain::Number { min, max } = spec.domain else { return Err(bad()) };
+            value.parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(bad)
+        };
+        let switch = || parse_switch(value).ok_or_else(bad);
+        match spec.key {
+            "producer.send" => {
+                self.producer_send = match value {
+                    "oneway" => SendMode::Oneway,
+                    "sync" => SendMode::Sync,
+                    "async" => SendMode::Async,
+                    _ => return Err(bad()),
+                }
+            }
+            "producer.retries" => self.producer_retries = number()? as u32,
+            "producer.timeout_ms" => self.producer_timeout_ms = number()?,
+            "producer.require_send_ok" => self.producer_require_send_ok = switch()?,
+            "producer.outbox" => self.producer_outbox = switch()?,
+            "broker.flush" => self.broker_flush = parse_flush(value).ok_or_else(bad)?,
+            "broker.flush_interval_ms" => self.broker_flush_interval_ms = number()?,
+            "broker.flush_timeout_ms" => self.broker_flush_timeout_ms = number()?,
+            "broker.replication" => {
+                self.broker_replication = match value {
+                    "none" => Replication::None,
+                    "async" => Replication::Async,
+                    "sync" => Replication::Sync,
+                    _ => return Err(bad()),
+                }
+            }
+            "replica.flush" => self.replica_flush = parse_flush(value).ok_or_else(bad)?,
+            "consumer.commit" => {
+                self.consumer_commit = match value {
+                    "before" => CommitTiming::Before,
+                    "after" => CommitTiming::After,
+                    _ => return Err(bad()),
+                }
+            }
+            "consumer.mode" => {
+                self.consumer_mode = match value {
+                    "sync" => ConsumeMode::Sync,
+                    "async" => ConsumeMode::Async,
+                    _ => return Err(bad()),
+                }
+            }
+            "consumer.idempotent" => self.consumer_idempotent = switch()?,
+            "consumer.max_retries" => self.consumer_max_retries = number()? as u32,
+            "consumer.check_seq" => self.consumer_check_seq = switch()?,
+            "net.latency_ms" => self.net_latency_ms = number()?,
+            other => unreachable!("registry key {other} has no field"),
+        }
+        Ok(())
+    }
+
+    /// The current value of a setting, spelled as commands spell it.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let word = |b: bool| if b { "on" } else { "off" }.to_owned();
+        Some(match spec(key)?.key {
+            "producer.send" => self.producer_send.to_string(),
+            "producer.retries" => self.producer_retries.to_string(),
+            "producer.timeout_ms" => self.producer_timeout_ms.to_string(),
+            "producer.require_send_ok" => word(self.producer_require_send_ok),
+            "producer.outbox" => word(self.producer_outbox),
+            "broker.flush" => self.broker_flush.to_string(),
+            "broker.flush_interval_ms" => self.broker_flush_interval_ms.to_string(),
+            "broker.flush_timeout_ms" => self.broker_flush_timeout_ms.to_string(),
+            "broker.replication" => self.broker_replication.to_string(),
+            "replica.flush" => self.replica_flush.to_string(),
+            "consumer.commit" => self.consumer_commit.to_string(),
+            "consumer.mode" => self.consumer_mode.to_string(),
+            "consumer.idempotent" => word(self.consumer_idempotent),
+            "consumer.max_retries" => self.consumer_max_retries.to_string(),
+            "consumer.check_seq" => word(self.consumer_check_seq),
+            "net.latency_ms" => self.net_latency_ms.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// The value a one-key toggle moves to: the next choice, the other switch position, or for
+    /// a number the next of a few useful values. `None` for an unknown key.
+    pub fn toggled(&self, key: &str) -> Option<String> {
+        let spec = spec(key)?;
+        let current = self.get(key)?;
+        Some(match spec.domain {
+            Domain::Choice(words) => {
+                let at = words.iter().position(|w| *w == current).unwrap_or(0);
+                words[(at + 1) % words.len()].to_owned()
+            }
+            Domain::Switch => if current == "on" { "off" } else { "on" }.to_owned(),
+            Domain::Number { min, max } => {
+                let n: u64 = current.parse().unwrap_or(min);
+                let stops = [0u64, 2, 5, 16];
+                stops
+                    .iter()
+                    .copied()
+                    .filter(|s| (min..=max).contains(s))
+                    .find(|s| *s > n)
+                    .unwrap_or(min)
+                    .to_string()
+            }
+        })
+    }
+
+    /// Every `(key, value)` pair, in registry order.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        SETTINGS
+            .iter()
+            .map(|s| (s.key, self.get(s.key).unwrap_or_default()))
+            .collect()
+    }
+}
+
+fn parse_flush(value: &str) -> Option<FlushMode> {
+    match value {
+        "sync" => Some(FlushMode::Sync),
+        "async" => Some(FlushMode::Async),
+        _ => None,
+    }
+}
+
+macro_rules! display_as_serde_word {
+    ($($ty:ty),*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let word = serde_json::to_value(self).ok();
+                f.write_str(word.as_ref().and_then(|w| w.as_str()).unwrap_or("?"))
+            }
+        }
+    )*};
+}
+display_as_serde_word!(SendMode, FlushMode, Replication, CommitTiming, ConsumeMode);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_round_trips_through_get_and_set() {
+        let defaults = Settings::default();
+        for spec in SETTINGS {
+            let mut s = defaults.clone();
+            let value = s.get(spec.key).expect("every registry key has a value");
+            s.set(spec.key, &value).expect("the current value is always valid");
+            assert_eq!(s, defaults, "{}", spec.key);
+            let next = s.toggled(spec.key).expect("every key toggles");
+            s.set(spec.key, &next).expect("a toggled value is valid");
+            assert_eq!(s.get(spec.key), Some(next), "{}", spec.key);
+        }
+    }
+
+    #[test]
+    fn bad_values_change_nothing_and_say_what_is_allowed() {
+        let mut s = Settings::default();
+        let err = s.set("broker.flush", "sometimes").unwrap_err();
+        assert_eq!(err.to_string(), "bad value `sometimes` for broker.flush: expected sync|async");
+        let err = s.set("producer.retries", "99").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad value `99` for producer.retries: expected an integer from 0 to 16"
+        );
+        assert!(s.set("broker.colour", "red").unwrap_err().to_string().contains("broker.flush"));
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn toggles_cycle_through_choices() {
+        let mut s = Settings::default();
+        let mut seen = vec![];
+        for _ in 0..3 {
+            let next = s.toggled("producer.send").unwrap();
+            s.set("producer.send", &next).unwrap();
+            seen.push(next);
+        }
+        assert_eq!(seen, ["async", "oneway", "sync"]);
+    }
+}

@@ -1,0 +1,318 @@
+//! The view model: everything a front end may read about a world, as plain data.
+//!
+//! Front ends only ever see these types (through [`crate::session::Session`]); they never reach
+//! into the simulator, so the TUI, the GUI, the CLI and the lessons cannot disagree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{MsgId, Node, ProducerId};
+use crate::settings::Settings;
+
+/// The result of a send as RocketMQ's producer sees it. All four mean the master stored it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SendStatus {
+    /// Stored, and flushed/replicated as the broker's modes require.
+    #[serde(rename = "SEND_OK")]
+    SendOk,
+    /// SYNC_FLUSH: stored in the page cache, but the flush did not finish in time.
+    #[serde(rename = "FLUSH_DISK_TIMEOUT")]
+    FlushDiskTimeout,
+    /// SYNC_MASTER: stored on the master, the replica did not confirm in time.
+    #[serde(rename = "FLUSH_SLAVE_TIMEOUT")]
+    FlushSlaveTimeout,
+    /// SYNC_MASTER: stored on the master, no replica connected: one copy only.
+    #[serde(rename = "SLAVE_NOT_AVAILABLE")]
+    SlaveNotAvailable,
+}
+
+impl SendStatus {
+    /// Spelled as RocketMQ spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SendStatus::SendOk => "SEND_OK",
+            SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+            SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+            SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        }
+    }
+}
+
+/// A message's fate at the end (or so far).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Exactly one business effect.
+    Processed,
+    /// More than one business effect.
+    Duplicated,
+    /// Silent loss: nobody learned of a failure, no copy remains, never processed.
+    Lost,
+    /// The producer (or its outbox) knows it failed and gave up: not silent.
+    Failed,
+    /// Retries exhausted; parked in the dead-letter queue.
+    DeadLettered,
+    /// Still somewhere, not yet processed.
+    Pending,
+}
+
+/// What destroyed the last copy of a lost message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// A one-way request (or an unretried one) was dropped by the network.
+    DroppedInNetwork,
+    /// The producer learned of a failure (error or non-OK status) and the app ignored it.
+    ErrorIgnored,
+    /// The only copies were in a page cache when the power went.
+    LostInPageCache,
+    /// The only copy was on a disk that failed.
+    LostWithDisk,
+    /// The new master after failover never had it.
+    LostInFailover,
+    /// The consumer committed the offset, then crashed before the work was done.
+    CommittedBeforeProcessing,
+    /// Async consumption reported success; the work then failed or died with the process.
+    AsyncConsumeFailed,
+    /// The producer crashed with the message only in its memory.
+    ProducerCrashedUnsent,
+}
+
+impl Fate {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fate::Processed => "processed",
+            Fate::Duplicated => "duplicated",
+            Fate::Lost => "lost",
+            Fate::Failed => "failed",
+            Fate::DeadLettered => "dead_lettered",
+            Fate::Pending => "pending",
+        }
+    }
+}
+
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::DroppedInNetwork => "dropped_in_network",
+            Cause::ErrorIgnored => "error_ignored",
+            Cause::LostInPageCache => "lost_in_page_cache",
+            Cause::LostWithDisk => "lost_with_disk",
+            Cause::LostInFailover => "lost_in_failover",
+            Cause::CommittedBeforeProcessing => "committed_before_processing",
+            Cause::AsyncConsumeFailed => "async_consume_failed",
+            Cause::ProducerCrashedUnsent => "producer_crashed_unsent",
+        }
+    }
+}
+
+/// The counts the CLI's `--json` prints under `totals`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub sent: u64,
+    /// Messages whose producer received SEND_OK.
+    pub acked: u64,
+    pub processed: u64,
+    pub duplicated: u64,
+    pub lost: u64,
+    pub failed: u64,
+    pub dead_lettered: u64,
+    pub pending: u64,
+}
+
+/// Where one copy of a message is right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// Only in the producer's memory (not yet sent, or awaiting a result).
+    ProducerMemory,
+    /// In the producer's durable local message table.
+    Outbox,
+    /// In an envelope on the network.
+    InFlight,
+    BrokerPageCache,
+    BrokerDisk,
+    ReplicaPageCache,
+    ReplicaDisk,
+    /// Waiting on the retry delay ladder.
+    RetryQueue,
+    DeadLetterQueue,
+    /// In the consumer's memory, being processed.
+    ConsumerProcessing,
+}
+
+/// The one state a front end colours a message token by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    ProducerMemory,
+    InFlight,
+    PageCache,
+    Flushed,
+    Replicated,
+    Processing,
+    Processed,
+    Retrying,
+    Lost,
+    Duplicated,
+    Failed,
+    DeadLettered,
+}
+
+/// One message as the ledger sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: MsgId,
+    pub producer: ProducerId,
+    pub seq: u64,
+    /// Every place a copy is now (empty for a lost message).
+    pub places: Vec<Place>,
+    pub token: TokenState,
+    /// The last status the producer received, if any.
+    pub status: Option<SendStatus>,
+    pub fate: Fate,
+    pub cause: Option<Cause>,
+    /// Business effects so far (more than one = duplicate).
+    pub effects: u32,
+    /// Whether the consumer's sequence check flagged this message's absence.
+    pub detected: bool,
+    /// Send attempts so far (1 + retries used).
+    pub attempts: u32,
+    /// Deliveries to the consumer so far.
+    pub deliveries: u32,
+}
+
+/// The kinds of envelope on the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvelopeKind {
+    Request,
+    Response,
+    Replicate,
+    ReplicaAck,
+    Delivery,
+    Commit,
+}
+
+/// An envelope in flight between two nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeView {
+    pub kind: EnvelopeKind,
+    pub from: Node,
+    pub to: Node,
+    pub messages: Vec<MsgId>,
+    pub sent_ms: u64,
+    pub arrives_ms: u64,
+    /// It will be dropped on arrival (a `drop next` or a partition).
+    pub doomed: bool,
+}
+
+/// A commit log's positions, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LogView {
+    /// Appended into the mapping (the OS page cache).
+    pub written_pos: u64,
+    /// msync'd to disk.
+    pub flushed_pos: u64,
+    /// Records in the log.
+    pub records: u64,
+}
+
+/// One node's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub node: Node,
+    pub up: bool,
+    pub partitioned: bool,
+    /// `master`, `slave`, `master (promoted)`, `producer`, `consumer`.
+    pub role: String,
+    /// The commit log, for broker and replica.
+    pub log: Option<LogView>,
+    /// Master only: how far the replica has acknowledged (bytes).
+    pub replicated_pos: Option<u64>,
+    /// Consumer: the next message index the broker has committed for the group (in memory),
+    /// and the last value persisted to the broker's disk.
+    pub committed_offset: Option<u64>,
+    pub persisted_offset: Option<u64>,
+    /// Producer: messages in memory (unsent or awaiting a result); rows pending in the outbox.
+    pub in_memory: usize,
+    pub outbox_pending: usize,
+    /// A short line of what the node is doing or why it is down.
+    pub note: String,
+}
+
+/// One processed event, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The step this event was (1-based; step 0 is the empty world).
+    pub step: u64,
+    pub at_ms: u64,
+    pub node: Option<Node>,
+    /// One line: "broker: flushed m1..m3 to disk (bytes 0..3120)".
+    pub text: String,
+    /// The messages it touched.
+    pub messages: Vec<MsgId>,
+}
+
+/// Everything a front end shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub step: u64,
+    pub virtual_ms: u64,
+    /// Nothing is scheduled: stepping would do nothing.
+    pub idle: bool,
+    pub settings: Settings,
+    pub nodes: Vec<NodeView>,
+    pub messages: Vec<MessageView>,
+    pub in_flight: Vec<EnvelopeView>,
+    pub totals: Totals,
+    /// The last events, oldest first.
+    pub recent: Vec<Event>,
+    /// Alarms raised so far: outbox gave up, gap detected, dead-lettered.
+    pub alerts: Vec<String>,
+}
+
+impl View {
+    pub fn node(&self, node: Node) -> &NodeView {
+        self.nodes
+            .iter()
+            .find(|n| n.node == node)
+            .expect("every view holds all four nodes")
+    }
+
+    pub fn message(&self, id: MsgId) -> Option<&MessageView> {
+        self.messages.iter().find(|m| m.id == id)
+    }
+}
+
+/// A message's journey: every event that touched it, where its copies are, and why it ended as
+/// it did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journey {
+    pub message: MessageView,
+    pub events: Vec<Event>,
+    /// One or two sentences: why it was lost or duplicated, or where it is.
+    pub explanation: String,
+}
+
+/// One message in the CLI's `--json` report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportMessage {
+    pub id: MsgId,
+    pub producer: ProducerId,
+    pub seq: u64,
+    pub status: Option<SendStatus>,
+    pub fate: Fate,
+    pub cause: Option<Cause>,
+    pub effects: u32,
+    pub detected: bool,
+}
+
+/// The object `--json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub totals: Totals,
+    pub messages: Vec<ReportMessage>,
+    pub steps: u64,
+    pub virtual_ms: u64,
+    pub trace_digest: String,
+}

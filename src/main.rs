@@ -1,0 +1,247 @@
+//! The `mqlab` binary: parses the command line and hands over to the terminal lab, the desktop
+//! lab or a headless run. It owns no logic of its own; bad input ends here with one clear line
+//! on stderr and exit code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mqlab_core::lesson::{self, Lang};
+use mqlab_core::log::StorageKind;
+use mqlab_core::scenario::Scenario;
+use mqlab_core::session::{Session, SessionConfig};
+use mqlab_core::settings::Settings;
+use mqlab_core::text;
+
+/// mqlab — a lab that shows, message by message, how a message queue loses messages and what
+/// prevents it.
+///
+/// With no subcommand, opens the terminal lab (sandbox and lessons).
+#[derive(Debug, Parser)]
+#[command(name = "mqlab", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    world: WorldArgs,
+    #[command(flatten)]
+    front: FrontArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Open the terminal lab (the default).
+    Tui {
+        #[command(flatten)]
+        front: FrontArgs,
+    },
+    /// Open the desktop lab (for classroom demos).
+    Gui {
+        #[command(flatten)]
+        front: FrontArgs,
+    },
+    /// Run commands headless and print the ledger: mqlab exec 'send 3; crash broker power; run'
+    Exec {
+        /// One line of `;`-separated commands.
+        commands: String,
+        /// Print one JSON object instead of the table and trace.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a scenario file (TOML: seed, settings, commands) headless.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Print one JSON object instead of the table and trace.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the scripted lessons, or verify that every claim they make holds.
+    Lessons {
+        #[command(subcommand)]
+        action: LessonsCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LessonsCmd {
+    /// List the lessons shipped in the binary.
+    List,
+    /// Run every lesson (or one) headless and check every expectation.
+    Verify {
+        /// A lesson id; all lessons when omitted.
+        id: Option<String>,
+    },
+}
+
+/// How the world is built: used by every subcommand that runs one.
+#[derive(Debug, Args)]
+struct WorldArgs {
+    /// Seed of the deterministic simulator.
+    #[arg(long, global = true, default_value_t = 1)]
+    seed: u64,
+    /// Storage backing of the broker's and replica's logs.
+    #[arg(long, global = true, value_enum, default_value_t = StorageArg::Mmap)]
+    storage: StorageArg,
+    /// Keep the log files in this directory (default: a fresh temporary directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Options of the interactive labs.
+#[derive(Debug, Args, Clone)]
+struct FrontArgs {
+    /// Open this lesson at start (see `mqlab lessons list`).
+    #[arg(long, value_name = "ID")]
+    lesson: Option<String>,
+    /// Language of lessons and narration.
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StorageArg {
+    /// Real files mapped with mmap and synced with msync.
+    Mmap,
+    /// The same bytes in memory.
+    Mem,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Zh,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Lang {
+        match lang {
+            LangArg::En => Lang::En,
+            LangArg::Zh => Lang::Zh,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("mqlab: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    let storage = match cli.world.storage {
+        StorageArg::Mmap => StorageKind::Mmap,
+        StorageArg::Mem => StorageKind::Mem,
+    };
+    let config = |seed: u64, settings: Settings| SessionConfig {
+        seed,
+        storage,
+        data_dir: cli.world.data_dir.clone(),
+        settings,
+    };
+    match cli.command {
+        None => tui(config(cli.world.seed, Settings::default()), &cli.front),
+        Some(Cmd::Tui { front }) => tui(config(cli.world.seed, Settings::default()), &merge(&cli.front, front)),
+        Some(Cmd::Gui { front }) => {
+            let front = merge(&cli.front, front);
+            check_lesson(front.lesson.as_deref())?;
+            let options = mqlab_gui::GuiOptions {
+                session: config(cli.world.seed, Settings::default()),
+                lesson: front.lesson,
+                lang: front.lang.into(),
+            };
+            mqlab_gui::run(options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Exec { commands, json }) => {
+            headless(config(cli.world.seed, Settings::default()), std::slice::from_ref(&commands), json)
+        }
+        Some(Cmd::Run { file, json }) => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: cannot read: {e}"))?;
+            let scenario = Scenario::parse(&text, &name).map_err(|e| e.to_string())?;
+            let seed = scenario.seed.unwrap_or(cli.world.seed);
+            headless(config(seed, scenario.settings), &scenario.commands, json)
+        }
+        Some(Cmd::Lessons { action: LessonsCmd::List }) => {
+            for lesson in lesson::builtin() {
+                println!("{:<24} {}  /  {}", lesson.id, lesson.title.en, lesson.title.zh);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Lessons { action: LessonsCmd::Verify { id } }) => verify_lessons(id.as_deref()),
+    }
+}
+
+/// Front-end options may be given before or after the subcommand; the later ones win.
+fn merge(outer: &FrontArgs, inner: FrontArgs) -> FrontArgs {
+    FrontArgs {
+        lesson: inner.lesson.or_else(|| outer.lesson.clone()),
+        lang: inner.lang,
+    }
+}
+
+fn check_lesson(id: Option<&str>) -> Result<(), String> {
+    let Some(id) = id else { return Ok(()) };
+    let lessons = lesson::builtin();
+    if lessons.iter().any(|l| l.id == id) {
+        return Ok(());
+    }
+    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+    Err(format!("unknown lesson `{id}`; lessons are: {}", ids.join(", ")))
+}
+
+fn tui(session: SessionConfig, front: &FrontArgs) -> Result<ExitCode, String> {
+    check_lesson(front.lesson.as_deref())?;
+    let options = mqlab_tui::TuiOptions {
+        session,
+        lesson: front.lesson.clone(),
+        lang: front.lang.into(),
+    };
+    mqlab_tui::run(options).map_err(|e| format!("terminal: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds a world, applies every line, and prints the result. All lines are parsed before any
+/// runs, so a bad line changes nothing.
+fn headless(config: SessionConfig, lines: &[String], json: bool) -> Result<ExitCode, String> {
+    for line in lines {
+        mqlab_core::command::parse_line(line).map_err(|e| e.to_string())?;
+    }
+    let mut session = Session::new(config).map_err(|e| e.to_string())?;
+    for line in lines {
+        session.perform(line).map_err(|e| format!("`{line}`: {e}"))?;
+    }
+    if json {
+        let report = session.report();
+        let out = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{out}");
+    } else {
+        print!("{}", text::render(&session));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_lessons(id: Option<&str>) -> Result<ExitCode, String> {
+    check_lesson(id)?;
+    let mut failed = 0;
+    for lesson in lesson::builtin().iter().filter(|l| id.is_none_or(|id| l.id == id)) {
+        let failures = lesson.verify();
+        let checks: usize = lesson.steps.iter().map(|s| s.expect.len()).sum();
+        if failures.is_empty() {
+            println!("ok    {:<24} {} steps, {} expectations", lesson.id, lesson.steps.len(), checks);
+        } else {
+            failed += 1;
+            println!("FAIL  {:<24}", lesson.id);
+            for f in failures {
+                println!("      step {}: expected {}, found {}", f.step, f.expectation, f.found);
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
