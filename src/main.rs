@@ -39,6 +39,15 @@ enum Cmd {
     Gui {
         #[command(flatten)]
         front: FrontArgs,
+        /// Start in presenter mode (large text, for a projector).
+        #[arg(long)]
+        presenter: bool,
+        /// Render a few frames, save a PNG of the window here, and quit (for tests and docs).
+        #[arg(long, value_name = "PNG", hide = true)]
+        screenshot: Option<PathBuf>,
+        /// Commands to apply before the window opens (as in `exec`).
+        #[arg(long, value_name = "CMDS", hide = true)]
+        script: Option<String>,
     },
     /// Run commands headless and print the ledger: mqlab exec 'send 3; crash broker power; run'
     Exec {
@@ -147,13 +156,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         None => tui(config(cli.world.seed, Settings::default()), &cli.front),
         Some(Cmd::Tui { front }) => tui(config(cli.world.seed, Settings::default()), &merge(&cli.front, front)),
-        Some(Cmd::Gui { front }) => {
+        Some(Cmd::Gui { front, presenter, screenshot, script }) => {
             let front = merge(&cli.front, front);
             check_lesson(front.lesson.as_deref())?;
+            if let Some(script) = &script {
+                mqlab_core::command::parse_line(script).map_err(|e| e.to_string())?;
+            }
             let options = mqlab_gui::GuiOptions {
                 session: config(cli.world.seed, Settings::default()),
                 lesson: front.lesson,
                 lang: front.lang.into(),
+                presenter,
+                screenshot,
+                script,
             };
             mqlab_gui::run(options)?;
             Ok(ExitCode::SUCCESS)

@@ -10,6 +10,12 @@ pub struct GuiOptions {
     /// A lesson to open at start.
     pub lesson: Option<String>,
     pub lang: Lang,
+    /// Start in presenter mode.
+    pub presenter: bool,
+    /// Save a PNG of the window after the first frames, then quit.
+    pub screenshot: Option<std::path::PathBuf>,
+    /// Commands applied before the window opens.
+    pub script: Option<String>,
 }
 
 /// The application state; `ui` is callable without a window so tests can drive it.
