@@ -155,7 +155,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     };
     match cli.command {
         None => tui(config(cli.world.seed, Settings::default()), &cli.front),
-        Some(Cmd::Tui { front }) => tui(config(cli.world.seed, Settings::default()), &merge(&cli.front, front)),
+        Some(Cmd::Tui { front }) => {
+            tui(config(cli.world.seed, Settings::default()), &merge(&cli.front, front))
+        }
         Some(Cmd::Gui { front, presenter, screenshot, script }) => {
             let front = merge(&cli.front, front);
             check_lesson(front.lesson.as_deref())?;
@@ -195,10 +197,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
 
 /// Front-end options may be given before or after the subcommand; the later ones win.
 fn merge(outer: &FrontArgs, inner: FrontArgs) -> FrontArgs {
-    FrontArgs {
-        lesson: inner.lesson.or_else(|| outer.lesson.clone()),
-        lang: inner.lang,
-    }
+    FrontArgs { lesson: inner.lesson.or_else(|| outer.lesson.clone()), lang: inner.lang }
 }
 
 fn check_lesson(id: Option<&str>) -> Result<(), String> {
@@ -213,11 +212,7 @@ fn check_lesson(id: Option<&str>) -> Result<(), String> {
 
 fn tui(session: SessionConfig, front: &FrontArgs) -> Result<ExitCode, String> {
     check_lesson(front.lesson.as_deref())?;
-    let options = mqlab_tui::TuiOptions {
-        session,
-        lesson: front.lesson.clone(),
-        lang: front.lang.into(),
-    };
+    let options = mqlab_tui::TuiOptions { session, lesson: front.lesson.clone(), lang: front.lang.into() };
     mqlab_tui::run(options).map_err(|e| format!("terminal: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
