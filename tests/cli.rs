@@ -1,0 +1,165 @@
+//! End-to-end tests of the `mqlab` binary's command line: help, bad input (one clear line, exit
+//! code 2, nothing applied), and the headless `exec` / `run` output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn mqlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mqlab")).args(args).output().expect("run mqlab")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Bad input: exit code 2 and a short message on stderr, nothing on stdout.
+fn refused(args: &[&str]) -> String {
+    let out = mqlab(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2; stderr: {}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{args:?} printed to stdout: {}", stdout(&out));
+    stderr(&out)
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let out = mqlab(&["--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for sub in ["tui", "gui", "exec", "run", "lessons"] {
+        assert!(help.contains(sub), "--help does not list `{sub}`:\n{help}");
+    }
+    let lessons = stdout(&mqlab(&["lessons", "--help"]));
+    assert!(lessons.contains("list") && lessons.contains("verify"), "{lessons}");
+}
+
+#[test]
+fn unknown_subcommands_and_flags_exit_2() {
+    assert!(refused(&["frobnicate"]).contains("unrecognized subcommand 'frobnicate'"));
+    assert!(refused(&["exec", "send", "--jsn"]).contains("unexpected argument '--jsn'"));
+    assert!(refused(&["--storage", "tape", "exec", "send"]).contains("invalid value 'tape'"));
+    assert!(refused(&["--lesson", "no-such-lesson"]).contains("unknown lesson `no-such-lesson`"));
+}
+
+#[test]
+fn bad_commands_are_one_line_and_exit_2() {
+    for (line, wanted) in [
+        ("send 1000000000", "10000"),
+        ("sned 3", "sned"),
+        ("set broker.flush fast", "broker.flush"),
+        ("set broker.flsh sync", "broker.flsh"),
+        ("crash toaster", "toaster"),
+        ("crash producer disk", "disk"),
+        ("send 3; crash brokr", "brokr"),
+    ] {
+        let err = refused(&["exec", line, "--storage", "mem"]);
+        assert_eq!(err.trim_end().lines().count(), 1, "`{line}` gave more than one line:\n{err}");
+        assert!(err.starts_with("mqlab: "), "{err}");
+        assert!(err.contains(wanted), "`{line}`: message does not mention `{wanted}`: {err}");
+    }
+}
+
+#[test]
+fn exec_json_has_exactly_the_documented_keys() {
+    let out = mqlab(&["exec", "send 3; run", "--json", "--storage", "mem", "--seed", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["messages", "steps", "totals", "trace_digest", "virtual_ms"]);
+    let mut totals: Vec<&str> = json["totals"].as_object().unwrap().keys().map(String::as_str).collect();
+    totals.sort_unstable();
+    assert_eq!(
+        totals,
+        ["acked", "dead_lettered", "duplicated", "failed", "lost", "pending", "processed", "sent"]
+    );
+    assert_eq!(json["totals"]["sent"], 3);
+    assert_eq!(json["totals"]["processed"], 3);
+    let first = &json["messages"][0];
+    let mut fields: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["cause", "detected", "effects", "fate", "id", "producer", "seq", "status"]);
+    assert_eq!(first["status"], "SEND_OK");
+    assert_eq!(first["fate"], "processed");
+    assert!(first["cause"].is_null());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_digest_on_both_storages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let line = "send 5; step 7; crash broker power; restart broker; run";
+    let digest = |extra: &[&str]| {
+        let mut args = vec!["exec", line, "--json", "--seed", "9"];
+        args.extend_from_slice(extra);
+        let out = mqlab(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["trace_digest"].as_str().unwrap().to_owned()
+    };
+    let mem = digest(&["--storage", "mem"]);
+    assert_eq!(mem, digest(&["--storage", "mem"]));
+    assert_eq!(mem, digest(&["--storage", "mmap", "--data-dir", data.to_str().unwrap()]));
+    let kept = std::fs::read_dir(data.join("broker")).map(|d| d.count()).unwrap_or(0);
+    assert!(kept > 0, "--data-dir keeps the broker's segment files");
+}
+
+#[test]
+fn an_unwritable_data_dir_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let err = refused(&["exec", "send", "--data-dir", file.to_str().unwrap()]);
+    assert!(err.contains("not-a-dir"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn text_output_shows_the_ledger_and_the_trace() {
+    let out = mqlab(&["exec", "send 2; step 3; crash broker power; restart broker; run", "--storage", "mem"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("m1") && text.contains("m2"), "{text}");
+    assert!(text.contains("lost_in_page_cache"), "{text}");
+    assert!(text.contains("power"), "{text}");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn scenario_files_run_and_bad_ones_name_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.toml",
+        "seed = 3\ncommands = [\"send 2\", \"run\"]\n[settings]\nbroker.flush = \"sync\"\n",
+    );
+    let out = mqlab(&["run", &good, "--json", "--storage", "mem"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["totals"]["processed"], 2);
+
+    let bad = write(dir.path(), "bad.toml", "commands = [\"send 2\"]\n[settings]\nbroker.flush = \"fast\"\n");
+    let err = refused(&["run", &bad]);
+    assert!(err.contains("bad.toml:3:16: bad value `fast` for broker.flush"), "{err}");
+    let syntax = write(dir.path(), "syntax.toml", "commands = [\"send 2\"\n");
+    assert!(refused(&["run", &syntax]).contains("syntax.toml:"));
+    let unknown = write(dir.path(), "unknown.toml", "commands = []\nsede = 4\n");
+    assert!(refused(&["run", &unknown]).contains("unknown.toml:2:1: unknown field `sede`"));
+    let missing = dir.path().join("missing.toml");
+    assert!(refused(&["run", missing.to_str().unwrap()]).contains("missing.toml: cannot read"));
+}
+
+#[test]
+fn a_run_that_cannot_settle_stops_at_the_bound_and_says_so() {
+    let out = mqlab(&["exec", "set consumer.max_retries 64; fail next 1000; send; run", "--storage", "mem"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("bound"), "{}", stdout(&out));
+}
