@@ -163,3 +163,17 @@ fn a_run_that_cannot_settle_stops_at_the_bound_and_says_so() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("bound"), "{}", stdout(&out));
 }
+
+#[test]
+fn every_shipped_scenario_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 10, "scenarios/ holds the seed scenarios");
+    for file in files {
+        let out = mqlab(&["run", file.to_str().unwrap(), "--json", "--storage", "mem"]);
+        assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(json["totals"]["sent"].as_u64().unwrap() > 0, "{}", file.display());
+    }
+}
