@@ -1,0 +1,97 @@
+//! A message's journey: who it is, where its copies are now, why it ended as it did (the core's
+//! explanation), and every event that touched it, with step and virtual time.
+
+use mqlab_core::lesson::Lang;
+use mqlab_core::view::{Journey, Place};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::app::Ui;
+use crate::i18n::T;
+use crate::keymap::{self, Action, Scope};
+use crate::widgets::stages::token_text;
+
+/// Where a copy is, in words.
+pub fn place_name(place: Place, lang: Lang) -> &'static str {
+    let (en, zh) = match place {
+        Place::ProducerMemory => ("producer memory", "生产者内存"),
+        Place::Outbox => ("producer outbox (durable)", "生产者本地消息表"),
+        Place::InFlight => ("in flight", "网络传输中"),
+        Place::BrokerPageCache => ("broker page cache", "Broker 页缓存"),
+        Place::BrokerDisk => ("broker disk", "Broker 磁盘"),
+        Place::ReplicaPageCache => ("replica page cache", "从节点页缓存"),
+        Place::ReplicaDisk => ("replica disk", "从节点磁盘"),
+        Place::RetryQueue => ("retry queue", "重试队列"),
+        Place::DeadLetterQueue => ("dead-letter queue", "死信队列"),
+        Place::ConsumerProcessing => ("consumer, processing", "消费者处理中"),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// The journey as lines (also what the tests read).
+pub fn lines(ui: &Ui, journey: &Journey) -> Vec<Line<'static>> {
+    let theme = ui.theme;
+    let m = &journey.message;
+    let mut lines = Vec::new();
+    let field = |name: T, value: String| {
+        vec![
+            Span::styled(format!("{}: ", ui.t(name)), theme.dim()),
+            Span::styled(value, theme.value()),
+            Span::raw("   "),
+        ]
+    };
+    let mut head = vec![
+        Span::styled(format!("{} ", token_text(m)), theme.token(m.token)),
+        Span::styled(format!("{} #{}   ", m.producer, m.seq), theme.dim()),
+    ];
+    head.extend(field(T::Fate, m.fate.name().to_owned()));
+    if let Some(cause) = m.cause {
+        head.push(Span::styled(format!("{}: ", ui.t(T::Cause)), theme.dim()));
+        head.push(Span::styled(cause.name().to_owned(), theme.bad()));
+    }
+    lines.push(Line::from(head));
+    let mut facts = field(T::Status, m.status.map_or("—".to_owned(), |s| s.name().to_owned()));
+    facts.extend(field(T::Attempts, m.attempts.to_string()));
+    facts.extend(field(T::Deliveries, m.deliveries.to_string()));
+    facts.extend(field(T::Effects, m.effects.to_string()));
+    if m.detected {
+        facts.push(Span::styled(format!("⚑ {}", ui.t(T::Detected)), theme.key()));
+    }
+    lines.push(Line::from(facts));
+    let copies = if m.places.is_empty() {
+        ui.t(T::Nowhere).to_owned()
+    } else {
+        m.places.iter().map(|p| place_name(*p, ui.lang)).collect::<Vec<_>>().join(", ")
+    };
+    lines.push(Line::from(field(T::Copies, copies)));
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{}: ", ui.t(T::Why)), theme.title()),
+        Span::raw(journey.explanation.clone()),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(ui.t(T::Events).to_owned(), theme.title()));
+    for event in &journey.events {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>4} {:>6}ms  ", event.step, event.at_ms), theme.dim()),
+            Span::raw(event.text.clone()),
+        ]));
+    }
+    lines
+}
+
+pub fn render(ui: &Ui, journey: &Journey, scroll: u16, frame: &mut Frame, area: Rect) {
+    let close = keymap::key_for(Scope::Overlay, Action::Close).unwrap_or_default();
+    let other = keymap::key_for(Scope::Overlay, Action::ScrollUp).unwrap_or_default();
+    let title = format!(
+        " {} {} — {other}: {} · {close} ",
+        ui.t(T::Journey),
+        journey.message.id,
+        ui.t(T::KeyOtherMessage)
+    );
+    crate::widgets::overlay_text(ui, title, lines(ui, journey), scroll, frame, area);
+}

@@ -1,0 +1,138 @@
+//! The ledger: the totals, then every message with its send status, fate and cause. The
+//! selected message is highlighted and kept in sight; with no selection the newest are shown.
+
+use mqlab_core::view::{Fate, MessageView, Totals};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::app::Ui;
+use crate::i18n::T;
+use crate::widgets::stages::token_text;
+
+pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
+    let theme = ui.theme;
+    let view = &ui.view;
+    let mut lines = totals(ui, &view.totals, area.width.saturating_sub(2));
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
+    if view.messages.is_empty() {
+        lines.push(Line::styled(ui.t(T::NoMessages), theme.dim()));
+    }
+    let status_width =
+        view.messages.iter().map(|m| m.status.map_or(1, |s| s.name().len())).max().unwrap_or(1);
+    let fate_width = view.messages.iter().map(|m| m.fate.name().len()).max().unwrap_or(1);
+    // The sequence number is the first thing to go on a narrow screen: the cause matters more.
+    let show_seq = area.width >= 60;
+    let widths = Widths { status: status_width, fate: fate_width, seq: show_seq };
+    let selected = ui.selected.and_then(|id| view.messages.iter().position(|m| m.id == id));
+    let count = view.messages.len();
+    let inner = usize::from(area.width.saturating_sub(2));
+    // Keep the selection in the middle of the window when it can be; else show the newest.
+    let start = match selected {
+        Some(i) => i.saturating_sub(room / 2).min(count.saturating_sub(room)),
+        None => count.saturating_sub(room),
+    };
+    let mut rows: Vec<Line> = Vec::new();
+    for (i, m) in view.messages.iter().enumerate().skip(start) {
+        let block = row(ui, m, widths, selected == Some(i), inner);
+        if rows.len() + block.len() > room {
+            // Rows of two lines can push the selection out: drop from the top instead.
+            if selected.is_some_and(|s| s >= i) {
+                rows.drain(..block.len().min(rows.len()));
+            } else {
+                break;
+            }
+        }
+        rows.extend(block);
+    }
+    lines.extend(rows);
+    let title = Span::styled(format!(" {} ", ui.t(T::Ledger)), theme.title());
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), area);
+}
+
+/// The totals as `name n` pairs, wrapped to the width; lost and duplicated stand out when not 0.
+fn totals(ui: &Ui, t: &Totals, width: u16) -> Vec<Line<'static>> {
+    let theme = ui.theme;
+    let pairs = [
+        ("sent", t.sent, Style::new()),
+        ("acked", t.acked, Style::new()),
+        ("processed", t.processed, Style::new()),
+        ("duplicated", t.duplicated, if t.duplicated > 0 { theme.bad() } else { Style::new() }),
+        ("lost", t.lost, if t.lost > 0 { theme.bad() } else { Style::new() }),
+        ("failed", t.failed, Style::new()),
+        ("dead_lettered", t.dead_lettered, Style::new()),
+        ("pending", t.pending, Style::new()),
+    ];
+    let mut lines = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for (name, n, style) in pairs {
+        let text = format!("{name} {n}");
+        let w = text.len() + 2;
+        if used + w > usize::from(width) && !spans.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            used = 0;
+        }
+        spans.push(Span::styled(text, style.add_modifier(ratatui::style::Modifier::BOLD)));
+        spans.push(Span::raw("  "));
+        used += w;
+    }
+    lines.push(Line::from(spans));
+    lines
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    status: usize,
+    fate: usize,
+    seq: bool,
+}
+
+/// One message: a line, or two when its cause does not fit beside it.
+fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -> Vec<Line<'static>> {
+    let theme = ui.theme;
+    let status = m.status.map_or("—", |s| s.name());
+    let mut spans = vec![
+        Span::raw(if selected { "▶" } else { " " }),
+        Span::styled(format!("{:<6}", token_text(m)), theme.token(m.token)),
+    ];
+    if widths.seq {
+        spans.push(Span::styled(format!("#{:<3} ", m.seq), theme.dim()));
+    }
+    spans.extend([
+        Span::raw(format!("{status:<0$} ", widths.status)),
+        Span::styled(
+            format!("{:<1$}", m.fate.name(), widths.fate),
+            match m.fate {
+                Fate::Lost | Fate::Duplicated => theme.bad(),
+                Fate::Processed => theme.good(),
+                _ => Style::new(),
+            },
+        ),
+    ]);
+    let mut tail = Vec::new();
+    if let Some(cause) = m.cause {
+        tail.push(Span::styled(format!(" {}", cause.name()), theme.bad()));
+    }
+    if m.detected {
+        tail.push(Span::styled(format!(" ⚑ {}", ui.t(T::Detected)), theme.key()));
+    }
+    let head_width = Line::from(spans.clone()).width();
+    let tail_width = Line::from(tail.clone()).width();
+    let mut lines = if head_width + tail_width <= inner || tail.is_empty() {
+        spans.extend(tail);
+        vec![Line::from(spans)]
+    } else {
+        let mut second = vec![Span::styled("    ↳", theme.dim())];
+        second.extend(tail);
+        vec![Line::from(spans), Line::from(second)]
+    };
+    if selected {
+        for line in &mut lines {
+            *line = std::mem::take(line).style(theme.selected());
+        }
+    }
+    lines
+}

@@ -1,0 +1,120 @@
+//! Hand-built view models for screen tests and the frame benchmark: the screens can be checked
+//! without running a world, and a frame can be timed with exactly the content asked for.
+
+#![allow(dead_code)]
+
+use mqlab_core::ids::{MsgId, Node, ProducerId};
+use mqlab_core::settings::Settings;
+use mqlab_core::view::{
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeView, Place, SendStatus,
+    TokenState, Totals, View,
+};
+
+fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
+    NodeView {
+        node,
+        up: true,
+        partitioned: false,
+        role: role.to_owned(),
+        log,
+        replicated_pos: None,
+        committed_offset: (node == Node::Consumer).then_some(0),
+        persisted_offset: (node == Node::Consumer).then_some(0),
+        in_memory: 0,
+        outbox_pending: 0,
+        note: String::new(),
+    }
+}
+
+/// A message in one of a dozen typical situations, chosen by its number.
+pub fn message(i: u64) -> MessageView {
+    let (places, token, fate, cause, effects): (Vec<Place>, TokenState, Fate, Option<Cause>, u32) =
+        match i % 6 {
+            0 => (vec![Place::BrokerDisk], TokenState::Processed, Fate::Processed, None, 1),
+            1 => (vec![Place::BrokerPageCache], TokenState::PageCache, Fate::Pending, None, 0),
+            2 => (vec![], TokenState::Lost, Fate::Lost, Some(Cause::LostInPageCache), 0),
+            3 => (vec![Place::ProducerMemory], TokenState::ProducerMemory, Fate::Pending, None, 0),
+            4 => (
+                vec![Place::BrokerDisk, Place::ConsumerProcessing],
+                TokenState::Processing,
+                Fate::Pending,
+                None,
+                0,
+            ),
+            _ => (vec![Place::BrokerDisk], TokenState::Duplicated, Fate::Duplicated, None, 2),
+        };
+    MessageView {
+        id: MsgId(i),
+        producer: ProducerId(1),
+        seq: i,
+        places,
+        token,
+        status: (i % 6 != 3).then_some(SendStatus::SendOk),
+        fate,
+        cause,
+        effects,
+        detected: false,
+        attempts: 1,
+        deliveries: effects,
+    }
+}
+
+/// A busy world with `n` messages, a few envelopes in flight and a page of events.
+pub fn view(n: u64) -> View {
+    let messages: Vec<MessageView> = (1..=n).map(message).collect();
+    let count = |f: Fate| messages.iter().filter(|m| m.fate == f).count() as u64;
+    let totals = Totals {
+        sent: n,
+        acked: messages.iter().filter(|m| m.status.is_some()).count() as u64,
+        processed: count(Fate::Processed),
+        duplicated: count(Fate::Duplicated),
+        lost: count(Fate::Lost),
+        failed: 0,
+        dead_lettered: 0,
+        pending: count(Fate::Pending),
+    };
+    let log = LogView { written_pos: 312 * n, flushed_pos: 208 * n, records: n };
+    let envelope = |kind, from, to, id| EnvelopeView {
+        kind,
+        from,
+        to,
+        messages: vec![MsgId(id)],
+        sent_ms: 10,
+        arrives_ms: 15,
+        doomed: false,
+    };
+    let recent = (1..=20)
+        .map(|step| Event {
+            step,
+            at_ms: step * 5,
+            node: Some(Node::Broker),
+            text: format!(
+                "broker: appended m{step} to the page cache (bytes {}..{})",
+                step * 312,
+                step * 312 + 312
+            ),
+            messages: vec![MsgId(step)],
+        })
+        .collect();
+    View {
+        step: 20,
+        virtual_ms: 100,
+        idle: false,
+        settings: Settings::default(),
+        nodes: vec![
+            node(Node::Producer, "producer", None),
+            node(Node::Broker, "master", Some(log)),
+            node(Node::Replica, "slave", Some(LogView::default())),
+            node(Node::Consumer, "consumer", None),
+        ],
+        messages,
+        in_flight: vec![
+            envelope(EnvelopeKind::Request, Node::Producer, Node::Broker, n + 1),
+            envelope(EnvelopeKind::Response, Node::Broker, Node::Producer, n),
+            envelope(EnvelopeKind::Delivery, Node::Broker, Node::Consumer, n.saturating_sub(1)),
+        ],
+        totals,
+        recent,
+        alerts: vec![],
+    }
+}
