@@ -1,0 +1,282 @@
+//! The lab driven through its keymap against a real (in-memory) session: every key goes through
+//! `App::input`, exactly as the terminal delivers it, and the screens are TestBackend buffers.
+
+use mqlab_core::ids::MsgId;
+use mqlab_core::lesson::Lang;
+use mqlab_core::log::StorageKind;
+use mqlab_core::session::SessionConfig;
+use mqlab_core::settings::Settings;
+use mqlab_core::view::Fate;
+use mqlab_tui::TuiOptions;
+use mqlab_tui::app::{App, Msg, Overlay};
+use mqlab_tui::keymap::{Action, KEYMAP, Keys, Scope};
+use mqlab_tui::widgets::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn app_with(settings: Settings, lang: Lang) -> App {
+    let session = SessionConfig { seed: 7, storage: StorageKind::Mem, data_dir: None, settings };
+    App::new(TuiOptions { session, lesson: None, lang }, Theme { color: false }).expect("the lab starts")
+}
+
+fn app() -> App {
+    app_with(Settings::default(), Lang::En)
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.input(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Types characters as keys; `⏎` is Enter, `⎋` is Esc.
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = match c {
+            '⏎' => KeyCode::Enter,
+            '⎋' => KeyCode::Esc,
+            '↑' => KeyCode::Up,
+            '↓' => KeyCode::Down,
+            c => KeyCode::Char(c),
+        };
+        key(app, code);
+    }
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|f| app.render(f)).expect("draw");
+    terminal.backend().to_string()
+}
+
+/// The screen at the size the smoke test uses, for snapshots.
+fn snapshot(app: &App) -> String {
+    screen(app, 120, 40)
+}
+
+#[test]
+fn start_screen() {
+    let app = app();
+    insta::assert_snapshot!(snapshot(&app));
+}
+
+#[test]
+fn every_toggle_key_moves_its_setting_to_the_next_value() {
+    let mut app = app();
+    for b in KEYMAP.iter().filter(|b| b.scope == Scope::Main) {
+        let (Action::Toggle(setting), Keys::One(code)) = (b.action, b.keys) else { continue };
+        let expected = app.ui.view.settings.toggled(setting).expect("a registry key");
+        key(&mut app, code);
+        assert_eq!(app.ui.view.settings.get(setting), Some(expected.clone()), "{setting} after {code:?}");
+        let status = app.ui.status.clone().expect("a toggle says what it did");
+        assert!(!status.error && status.text.starts_with(&format!("{setting} = {expected}")), "{status:?}");
+    }
+}
+
+#[test]
+fn send_step_back_and_run_go_through_the_session() {
+    let mut app = app();
+    keys(&mut app, "s");
+    assert_eq!(app.ui.view.totals.sent, 1);
+    let before = app.ui.view.step;
+    keys(&mut app, "n");
+    assert_eq!(app.ui.view.step, before + 1);
+    keys(&mut app, "b");
+    assert_eq!(app.ui.view.step, before);
+    keys(&mut app, "e");
+    assert!(app.ui.view.idle, "e runs until nothing is left");
+    assert_eq!(app.ui.view.message(MsgId(1)).map(|m| m.fate), Some(Fate::Processed));
+}
+
+#[test]
+fn play_steps_on_each_tick_and_stops_when_idle() {
+    let mut app = app();
+    keys(&mut app, "s ");
+    assert!(app.ui.playing);
+    assert!(app.tick_interval().is_some());
+    let before = app.ui.view.step;
+    app.update(Msg::Tick);
+    assert_eq!(app.ui.view.step, before + 1);
+    for _ in 0..10_000 {
+        if !app.ui.playing {
+            break;
+        }
+        app.update(Msg::Tick);
+    }
+    assert!(!app.ui.playing && app.ui.view.idle, "play stops once nothing is left");
+    assert!(app.tick_interval().is_none(), "no ticks while paused: the loop sleeps");
+}
+
+#[test]
+fn bad_commands_say_one_line_and_change_nothing() {
+    let mut app = app();
+    keys(&mut app, "s");
+    let before = app.ui.view.clone();
+    for (line, says) in [
+        ("explode", "unknown command `explode`"),
+        ("send 1000000000", "N must be an integer from 1 to 10000"),
+        ("set broker.flush maybe", "expected sync|async"),
+        ("send 2; explode", "unknown command `explode`"),
+    ] {
+        keys(&mut app, &format!(":{line}⏎"));
+        let status = app.ui.status.clone().expect("a refusal is shown");
+        assert!(status.error && status.text.contains(says), "{line}: {status:?}");
+        assert_eq!(app.ui.view, before, "{line} changed the world");
+        assert!(screen(&app, 120, 40).contains(says));
+    }
+    // Impossible actions: restart a broker that is up (u, then broker = 2).
+    keys(&mut app, "u2");
+    let status = app.ui.status.clone().expect("a refusal is shown");
+    assert!(status.error, "{status:?}");
+    assert_eq!(app.ui.view, before);
+}
+
+#[test]
+fn the_command_line_runs_commands_and_keeps_history() {
+    let mut app = app();
+    keys(&mut app, ":send 2⏎");
+    assert_eq!(app.ui.view.totals.sent, 2);
+    keys(&mut app, ":run⏎");
+    assert!(app.ui.view.idle);
+    keys(&mut app, ":↑↑");
+    assert_eq!(app.ui.command.input, "send 2");
+    keys(&mut app, "↓");
+    assert_eq!(app.ui.command.input, "run");
+    keys(&mut app, "⎋");
+    assert!(!app.ui.command.active);
+    assert_eq!(app.ui.view.totals.sent, 2, "Esc runs nothing");
+}
+
+#[test]
+fn help_lists_the_keymap() {
+    let mut app = app();
+    keys(&mut app, "?");
+    assert!(matches!(app.ui.overlay, Some(Overlay::Help { .. })));
+    let help = screen(&app, 120, 40);
+    insta::assert_snapshot!(help);
+    keys(&mut app, "⎋");
+    assert!(app.ui.overlay.is_none());
+}
+
+/// One-way send, the next request dropped: lost, and nobody knows.
+fn lose_one_in_the_network(app: &mut App) {
+    keys(app, ":set producer.send oneway; drop next request⏎s");
+    keys(app, "e");
+}
+
+#[test]
+fn a_dropped_one_way_send_is_lost_and_explained() {
+    let mut app = app();
+    lose_one_in_the_network(&mut app);
+    let m1 = app.ui.view.message(MsgId(1)).expect("m1 exists").clone();
+    assert_eq!(m1.fate, Fate::Lost);
+    let text = screen(&app, 120, 40);
+    assert!(text.contains("✗m1") && text.contains("dropped_in_network"), "{text}");
+    keys(&mut app, "⏎");
+    let Some(Overlay::Journey { journey, .. }) = &app.ui.overlay else { panic!("Enter opens the journey") };
+    assert_eq!(journey.message.id, MsgId(1));
+    assert!(screen(&app, 120, 40).contains(&journey.explanation.chars().take(40).collect::<String>()));
+}
+
+#[test]
+fn after_a_crash_that_loses_a_message() {
+    let mut app = app();
+    // The consumer is cut off so the message waits on the broker; the broker's disk then fails
+    // (x: crash menu, 2: broker, 3: disk) with no replica.
+    keys(&mut app, ":partition consumer; send 1; run 50⏎");
+    keys(&mut app, "x23");
+    let lost: Vec<_> = app.ui.view.messages.iter().filter(|m| m.fate == Fate::Lost).collect();
+    assert!(!lost.is_empty(), "{:#?}", app.ui.view.messages);
+    insta::assert_snapshot!(snapshot(&app));
+    keys(&mut app, "⏎");
+    insta::assert_snapshot!("journey", snapshot(&app));
+}
+
+#[test]
+fn a_message_is_picked_by_its_number() {
+    let mut app = app();
+    keys(&mut app, ":send 12; run⏎");
+    keys(&mut app, "12⏎");
+    let Some(Overlay::Journey { journey, .. }) = &app.ui.overlay else { panic!("12 Enter opens m12") };
+    assert_eq!(journey.message.id, MsgId(12));
+    keys(&mut app, "↑");
+    let Some(Overlay::Journey { journey, .. }) = &app.ui.overlay else { panic!("still a journey") };
+    assert_eq!(journey.message.id, MsgId(11), "↑ walks to the previous message");
+    keys(&mut app, "⎋99⏎");
+    assert!(app.ui.overlay.is_none());
+    assert!(app.ui.status.as_ref().is_some_and(|s| s.error), "m99 does not exist");
+}
+
+#[test]
+fn a_drill_is_predicted_run_scored_and_explained() {
+    let mut app = app();
+    keys(&mut app, "D");
+    let drill = app.ui.drill.as_ref().expect("D opens a drill");
+    let (scenario, outcome) = drill.scenario.clone().expect("a drill scenario is drawn");
+    // Answer exactly right: the true count, and a preventing setting (or "nothing is lost").
+    let lost = outcome.lost.len();
+    let choice = outcome.preventers.first().map_or(0, |i| i + 1);
+    keys(&mut app, &format!("{lost}⏎{choice}⏎"));
+    let drill = app.ui.drill.as_ref().expect("still in the drill");
+    assert!(drill.is_scored());
+    assert_eq!((app.ui.score.points, app.ui.score.possible), (2, 2), "{scenario:#?}");
+    insta::assert_snapshot!(snapshot(&app));
+    // A wrong count scores 1 of 2 on the next drill; the running score keeps both.
+    keys(&mut app, "n");
+    let (_, outcome) = app.ui.drill.as_ref().unwrap().scenario.clone().unwrap();
+    let wrong = outcome.lost.len() + 1;
+    let choice = outcome.preventers.first().map_or(0, |i| i + 1);
+    keys(&mut app, &format!("{wrong}⏎{choice}⏎"));
+    assert_eq!((app.ui.score.points, app.ui.score.possible), (3, 4));
+    keys(&mut app, "⎋");
+    assert!(app.ui.drill.is_none());
+}
+
+#[test]
+fn chinese_switches_the_ui_text() {
+    let app = app_with(Settings::default(), Lang::Zh);
+    let text = screen(&app, 120, 40);
+    assert!(text.contains("生产者") && text.contains("账本") && text.contains("事件"), "{text}");
+}
+
+#[test]
+fn at_80x24_the_lab_fits_and_smaller_says_so() {
+    let mut app = app();
+    lose_one_in_the_network(&mut app);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("✗m1") && text.contains("dropped_in_network"), "{text}");
+    assert!(screen(&app, 79, 24).contains("terminal too small (need 80×24)"));
+}
+
+/// A small seeded generator for the key storm.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+#[test]
+fn no_key_sequence_panics() {
+    let seed: u64 = std::env::var("MQLAB_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20240601);
+    let mut codes: Vec<KeyCode> = "sn +-bextuwdhzvrkofRFcaigDI?:l0123456789q#@ ".chars().map(KeyCode::Char).collect();
+    codes.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Up, KeyCode::Down, KeyCode::Backspace, KeyCode::Tab]);
+    let result = std::panic::catch_unwind(|| {
+        let mut app = app();
+        let mut state = seed;
+        for _ in 0..3000 {
+            let code = codes[(next(&mut state) % codes.len() as u64) as usize];
+            if code == KeyCode::Char('q') {
+                // Quitting ends nothing in a test; keep the storm going.
+                continue;
+            }
+            key(&mut app, code);
+            if next(&mut state) % 7 == 0 {
+                app.update(Msg::Tick);
+            }
+            if next(&mut state) % 50 == 0 {
+                screen(&app, 80, 24);
+            }
+        }
+    });
+    if result.is_err() {
+        panic!("a key sequence panicked; reproduce: MQLAB_SEED={seed} cargo test -p mqlab-tui --test app no_key_sequence_panics");
+    }
+}
