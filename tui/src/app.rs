@@ -216,7 +216,6 @@ impl App {
             Some(action) => Some(Msg::Act(action)),
             None if self.ui.command.active => match key.code {
                 KeyCode::Char(c) => Some(Msg::Type(c)),
-                KeyCode::Backspace => Some(Msg::Act(Action::Erase)),
                 _ => None,
             },
             None => None,

@@ -196,6 +196,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(Dr, Keys::One(ch('q')), Action::Quit, T::KeyQuit, None),
     bind(Cmd, Keys::One(KeyCode::Enter), Action::Submit, T::KeySubmit, Some(T::KeySubmit)),
     bind(Cmd, Keys::Two(KeyCode::Up, KeyCode::Down), Action::HistoryPrev, T::KeyHistory, Some(T::KeyHistory)),
+    bind(Cmd, Keys::One(KeyCode::Backspace), Action::Erase, T::KeyErase, None),
     bind(Cmd, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),
     bind(Mn, Keys::Digits, Action::Digit, T::KeyChoose, Some(T::KeyChoose)),
     bind(Mn, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),

@@ -256,8 +256,16 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn no_key_sequence_panics() {
     let seed: u64 = std::env::var("MQLAB_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20240601);
-    let mut codes: Vec<KeyCode> = "sn +-bextuwdhzvrkofRFcaigDI?:l0123456789q#@ ".chars().map(KeyCode::Char).collect();
-    codes.extend([KeyCode::Enter, KeyCode::Esc, KeyCode::Up, KeyCode::Down, KeyCode::Backspace, KeyCode::Tab]);
+    let mut codes: Vec<KeyCode> =
+        "sn +-bextuwdhzvrkofRFcaigDI?:l0123456789q#@ ".chars().map(KeyCode::Char).collect();
+    codes.extend([
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Backspace,
+        KeyCode::Tab,
+    ]);
     let result = std::panic::catch_unwind(|| {
         let mut app = app();
         let mut state = seed;
@@ -268,15 +276,17 @@ fn no_key_sequence_panics() {
                 continue;
             }
             key(&mut app, code);
-            if next(&mut state) % 7 == 0 {
+            if next(&mut state).is_multiple_of(7) {
                 app.update(Msg::Tick);
             }
-            if next(&mut state) % 50 == 0 {
+            if next(&mut state).is_multiple_of(50) {
                 screen(&app, 80, 24);
             }
         }
     });
     if result.is_err() {
-        panic!("a key sequence panicked; reproduce: MQLAB_SEED={seed} cargo test -p mqlab-tui --test app no_key_sequence_panics");
+        panic!(
+            "a key sequence panicked; reproduce: MQLAB_SEED={seed} cargo test -p mqlab-tui --test app no_key_sequence_panics"
+        );
     }
 }

@@ -16,6 +16,12 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     let theme = ui.theme;
     let view = &ui.view;
     let mut lines = totals(ui, &view.totals, area.width.saturating_sub(2));
+    // The latest alarm (outbox gave up, gap detected, dead-lettered) stays in sight.
+    if let Some(alert) = view.alerts.last() {
+        let more = view.alerts.len() - 1;
+        let text = if more > 0 { format!("⚑ {alert} (+{more})") } else { format!("⚑ {alert}") };
+        lines.push(Line::styled(text, theme.key()));
+    }
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
     if view.messages.is_empty() {
         lines.push(Line::styled(ui.t(T::NoMessages), theme.dim()));

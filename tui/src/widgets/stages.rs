@@ -38,7 +38,11 @@ fn stage(ui: &Ui, title: T, node: &NodeView, lines: Vec<Line<'static>>, frame: &
     let theme = ui.theme;
     let mut spans = vec![Span::styled(format!(" {} ", ui.t(title)), theme.title())];
     spans.push(node_state(ui, node));
-    let block = Block::bordered().title(Line::from(spans));
+    let mut block = Block::bordered().title(Line::from(spans));
+    if !node.note.is_empty() {
+        // What the node is doing, or why it is down, on the bottom border.
+        block = block.title_bottom(Span::styled(format!(" {} ", node.note), theme.dim()));
+    }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -128,10 +132,13 @@ fn label_width(ui: &Ui, labels: &[T]) -> usize {
     labels.iter().map(|t| Span::raw(ui.t(*t)).width()).max().unwrap_or(0)
 }
 
+/// A log's positions in bytes: written (page cache), flushed (disk), and on the master how far
+/// the replica has acknowledged.
 fn positions(node: &NodeView) -> String {
-    match node.log {
-        Some(log) => format!("w{} f{}", log.written_pos, log.flushed_pos),
-        None => String::new(),
+    let Some(log) = node.log else { return String::new() };
+    match node.replicated_pos {
+        Some(r) => format!("w{} f{} r{r}", log.written_pos, log.flushed_pos),
+        None => format!("w{} f{}", log.written_pos, log.flushed_pos),
     }
 }
 
@@ -146,6 +153,9 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         node_state(ui, replica),
         Span::styled(positions(replica), theme.dim()),
     ];
+    if !replica.note.is_empty() {
+        replica_head.push(Span::styled(format!(" {}", replica.note), theme.dim()));
+    }
     for envelope in view.in_flight.iter().filter(|e| e.to == Node::Replica || e.from == Node::Replica) {
         replica_head.push(Span::raw(" "));
         replica_head.push(envelope_span(ui, envelope, envelope.to == Node::Replica));
@@ -154,8 +164,6 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         Line::from(vec![
             Span::styled(format!("{} ", broker.role), theme.title()),
             Span::styled(positions(broker), theme.dim()),
-            Span::raw(" "),
-            Span::styled(broker.note.clone(), theme.dim()),
         ]),
         setting(ui, "broker.flush"),
         tokens(ui, ui.t(T::PageCache), w, &at(view, Place::BrokerPageCache), width),
