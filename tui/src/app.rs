@@ -8,7 +8,7 @@
 use std::io;
 use std::time::Duration;
 
-use mqlab_core::command::CrashKind;
+use mqlab_core::command::{CrashKind, DropKind};
 use mqlab_core::ids::{MsgId, Node};
 use mqlab_core::lesson::{self, Lang, Lesson};
 use mqlab_core::session::{Session, SessionConfig};
@@ -340,10 +340,14 @@ impl App {
                 self.perform("run");
             }
             Action::Toggle(key) => self.toggle(key),
-            Action::CrashMenu => self.open_menu(crash_menu(&self.ui.view)),
-            Action::RestartMenu => self.open_menu(node_menu(&self.ui.view, T::RestartWhich, "restart")),
-            Action::PartitionMenu => self.open_menu(node_menu(&self.ui.view, T::PartitionWhich, "partition")),
-            Action::DropMenu => self.open_menu(drop_menu()),
+            Action::CrashMenu => self.open_menu(crash_menu(&self.ui.view, self.ui.lang)),
+            Action::RestartMenu => {
+                self.open_menu(node_menu(&self.ui.view, self.ui.lang, T::RestartWhich, "restart"))
+            }
+            Action::PartitionMenu => {
+                self.open_menu(node_menu(&self.ui.view, self.ui.lang, T::PartitionWhich, "partition"))
+            }
+            Action::DropMenu => self.open_menu(drop_menu(self.ui.lang)),
             Action::Heal => {
                 self.perform("heal");
             }
@@ -616,28 +620,29 @@ fn lost_ids(view: &View) -> Vec<MsgId> {
     view.messages.iter().filter(|m| m.fate == Fate::Lost).map(|m| m.id).collect()
 }
 
-fn node_state(view: &View, node: Node) -> &'static str {
+fn node_state(view: &View, node: Node, lang: Lang) -> &'static str {
     let n = view.node(node);
-    if !n.up {
-        "down"
+    let state = if !n.up {
+        T::Down
     } else if n.partitioned {
-        "partitioned"
+        T::Partitioned
     } else {
-        "up"
-    }
+        T::Up
+    };
+    state.get(lang)
 }
 
-fn crash_menu(view: &View) -> Menu {
+fn crash_menu(view: &View, lang: Lang) -> Menu {
     let items = Node::ALL
         .into_iter()
         .map(|node| MenuItem {
-            label: format!("{node} ({})", node_state(view, node)),
+            label: format!("{node} ({})", node_state(view, node, lang)),
             then: Then::Open(Menu {
                 title: T::CrashHow,
                 items: CrashKind::for_node(node)
                     .iter()
                     .map(|kind| MenuItem {
-                        label: format!("{} — {}", kind.name(), crash_meaning(*kind)),
+                        label: format!("{} — {}", kind.name(), crash_meaning(*kind).get(lang)),
                         then: Then::Perform(format!("crash {node} {}", kind.name())),
                     })
                     .collect(),
@@ -647,37 +652,37 @@ fn crash_menu(view: &View) -> Menu {
     Menu { title: T::CrashWhich, items }
 }
 
-fn crash_meaning(kind: CrashKind) -> &'static str {
+fn crash_meaning(kind: CrashKind) -> T {
     match kind {
-        CrashKind::Process => "kill -9: memory gone, page cache and disk survive",
-        CrashKind::Power => "power loss: memory and page cache gone, disk survives",
-        CrashKind::Disk => "disk failure: the node's files are gone",
+        CrashKind::Process => T::CrashProcess,
+        CrashKind::Power => T::CrashPower,
+        CrashKind::Disk => T::CrashDisk,
     }
 }
 
-fn node_menu(view: &View, title: T, verb: &str) -> Menu {
+fn node_menu(view: &View, lang: Lang, title: T, verb: &str) -> Menu {
     let items = Node::ALL
         .into_iter()
         .map(|node| MenuItem {
-            label: format!("{node} ({})", node_state(view, node)),
+            label: format!("{node} ({})", node_state(view, node, lang)),
             then: Then::Perform(format!("{verb} {node}")),
         })
         .collect();
     Menu { title, items }
 }
 
-fn drop_menu() -> Menu {
-    let items = mqlab_core::command::DropKind::ALL
+fn drop_menu(lang: Lang) -> Menu {
+    let items = DropKind::ALL
         .into_iter()
         .map(|kind| {
             let what = match kind {
-                mqlab_core::command::DropKind::Request => "producer → broker: a send attempt",
-                mqlab_core::command::DropKind::Response => "broker → producer: the send result",
-                mqlab_core::command::DropKind::Delivery => "broker → consumer: a pulled message",
-                mqlab_core::command::DropKind::Commit => "consumer → broker: an offset commit",
+                DropKind::Request => T::DropRequest,
+                DropKind::Response => T::DropResponse,
+                DropKind::Delivery => T::DropDelivery,
+                DropKind::Commit => T::DropCommit,
             };
             MenuItem {
-                label: format!("{} — {what}", kind.name()),
+                label: format!("{} — {}", kind.name(), what.get(lang)),
                 then: Then::Perform(format!("drop next {}", kind.name())),
             }
         })

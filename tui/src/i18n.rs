@@ -100,6 +100,13 @@ pub enum T {
     RestartWhich,
     DropWhich,
     PartitionWhich,
+    CrashProcess,
+    CrashPower,
+    CrashDisk,
+    DropRequest,
+    DropResponse,
+    DropDelivery,
+    DropCommit,
     // Journey.
     Journey,
     Copies,
@@ -246,6 +253,17 @@ impl T {
             T::RestartWhich => ("Restart which node?", "重启哪个节点？"),
             T::DropWhich => ("Drop the next…", "丢弃下一个…"),
             T::PartitionWhich => ("Cut which node off?", "隔离哪个节点？"),
+            T::CrashProcess => {
+                ("kill -9: memory gone, page cache and disk survive", "kill -9：内存丢失，页缓存和磁盘还在")
+            }
+            T::CrashPower => {
+                ("power loss: memory and page cache gone, disk survives", "断电：内存和页缓存丢失，磁盘还在")
+            }
+            T::CrashDisk => ("disk failure: the node's files are gone", "磁盘损坏：节点的文件全部丢失"),
+            T::DropRequest => ("producer → broker: a send attempt", "生产者 → Broker：一次发送"),
+            T::DropResponse => ("broker → producer: the send result", "Broker → 生产者：发送结果"),
+            T::DropDelivery => ("broker → consumer: a pulled message", "Broker → 消费者：拉取的消息"),
+            T::DropCommit => ("consumer → broker: an offset commit", "消费者 → Broker：位点提交"),
             T::Journey => ("Journey", "旅程"),
             T::Copies => ("copies", "副本"),
             T::Nowhere => ("none left anywhere", "任何地方都没有了"),
