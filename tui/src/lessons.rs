@@ -187,7 +187,7 @@ fn question_lines<'a>(
     if let Some(a) = answered {
         let (verdict, style) = if a == q.answer { (T::Right, theme.good()) } else { (T::Wrong, theme.bad()) };
         lines.push(Line::from(vec![
-            Span::styled(format!("{} ", ui.t(verdict)), style),
+            Span::styled(format!("{}: ", ui.t(verdict)), style),
             Span::raw(q.explanation.get(lang)),
         ]));
     }

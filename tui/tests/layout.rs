@@ -110,3 +110,64 @@ fn a_down_node_its_note_and_the_latest_alert_show() {
     assert!(screen.contains("power lost: page cache gone"), "{screen}");
     assert!(screen.contains("⚑ outbox gave up on m3 (+1)"), "{screen}");
 }
+
+fn text_of(en: &str, zh: &str) -> mqlab_core::lesson::Text {
+    mqlab_core::lesson::Text { en: en.to_owned(), zh: zh.to_owned() }
+}
+
+fn lesson() -> mqlab_core::lesson::Lesson {
+    use mqlab_core::lesson::{Lesson, LessonStep, Question};
+    Lesson {
+        id: "page-cache".to_owned(),
+        title: text_of("Acked is not on disk", "确认不等于落盘"),
+        summary: text_of("Flush before you answer.", "先刷盘再应答。"),
+        seed: 1,
+        settings: mqlab_core::settings::Settings::default(),
+        steps: vec![
+            LessonStep {
+                narration: text_of("The broker answers from the page cache.", "Broker 从页缓存应答。"),
+                commands: "send 1; run 20".to_owned(),
+                question: None,
+                expect: vec![],
+            },
+            LessonStep {
+                narration: text_of("Now the power goes.", "现在断电。"),
+                commands: "crash broker power".to_owned(),
+                question: Some(Question {
+                    prompt: text_of("Is m1 lost?", "m1 会丢吗？"),
+                    choices: vec![text_of("yes", "会"), text_of("no", "不会")],
+                    answer: 0,
+                    explanation: text_of("It was only in the page cache.", "它只在页缓存里。"),
+                }),
+                expect: vec![],
+            },
+        ],
+    }
+}
+
+#[test]
+fn a_lesson_asks_before_it_runs_then_shows_the_verdict() {
+    use mqlab_tui::lessons::{LessonRun, Phase};
+    let view = support::view(1);
+    let mut run = LessonRun::new(lesson());
+    assert_eq!(run.phase, Phase::Read);
+    assert_eq!(run.advance().as_deref(), Some("send 1; run 20"), "a narrated step runs on Tab");
+    run.observed(&view, None);
+    assert_eq!(run.advance(), None, "Tab after observing moves to the next step");
+    assert!(run.awaiting_answer(), "the question comes before the commands");
+    assert_eq!(run.advance(), None, "no skipping the question");
+    assert_eq!(run.answer(3), None, "only offered choices count");
+    assert_eq!(run.answer(2).as_deref(), Some("crash broker power"));
+    run.observed(&view, None);
+
+    let mut ui = Ui::new(view, Lang::En, Theme { color: false });
+    ui.lesson = Some(run.clone());
+    let screen = text(&draw(&ui, 120, 40));
+    assert!(screen.contains("Is m1 lost?") && screen.contains("not quite"), "{screen}");
+    assert!(screen.contains("It was only in the page cache."), "{screen}");
+    insta::assert_snapshot!(screen);
+
+    ui.lang = Lang::Zh;
+    let screen = text(&draw(&ui, 120, 40));
+    assert!(screen.contains("m1 会丢吗？") && screen.contains("不对"), "{screen}");
+}
