@@ -12,5 +12,6 @@ pub mod log;
 pub mod scenario;
 pub mod session;
 pub mod settings;
+pub mod sim;
 pub mod text;
 pub mod view;

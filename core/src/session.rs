@@ -1,16 +1,18 @@
 //! The session: the one door through which front ends, lessons and the CLI change a world and
 //! read it back.
 //!
-//! API CONTRACT (skeleton; the bodies are being implemented — front ends code against these
-//! signatures).
+//! Every command goes through [`Session::apply`]. The session records the inputs that changed
+//! the world (with the step at which each was applied), so `back` can rebuild any earlier step by
+//! replaying them into a fresh world: same seed, same inputs, same trace.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::command::{Command, ParseError};
 use crate::ids::MsgId;
 use crate::log::StorageKind;
 use crate::settings::Settings;
-use crate::view::{Event, Journey, Report, View};
+use crate::sim::World;
+use crate::view::{Event, Fate, Journey, Report, ReportMessage, View};
 
 /// How to build a world.
 #[derive(Debug, Clone, Default)]
@@ -36,52 +38,263 @@ pub enum SessionError {
     Storage(String),
 }
 
+/// How many recent events a view carries.
+pub const RECENT_EVENTS: usize = 50;
+
+/// An input that changed the world, and the step it was applied after.
+#[derive(Debug, Clone)]
+enum Input {
+    Command(Command),
+    /// A `run MS` moved the clock past its last event.
+    ClockTo(u64),
+    /// A `run` stopped at its bound (the bound event is a step).
+    Bound(u64),
+}
+
 /// An interactive world with its history.
 #[derive(Debug)]
 pub struct Session {
-    _private: (),
+    config: SessionConfig,
+    /// The temporary directory of the logs, removed when the session ends.
+    _temp: Option<tempfile::TempDir>,
+    dir: PathBuf,
+    world: World,
+    inputs: Vec<(u64, Input)>,
 }
 
-#[allow(clippy::todo)]
+fn storage_err(e: String) -> SessionError {
+    SessionError::Storage(e)
+}
+
 impl Session {
-    pub fn new(_config: SessionConfig) -> Result<Self, SessionError> {
-        todo!()
+    pub fn new(config: SessionConfig) -> Result<Self, SessionError> {
+        let (temp, dir) = match &config.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| SessionError::Storage(format!("{}: cannot create: {e}", dir.display())))?;
+                (None, dir.clone())
+            }
+            None if config.storage == StorageKind::Mem => (None, PathBuf::from("mem")),
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("mqlab-")
+                    .tempdir()
+                    .map_err(|e| SessionError::Storage(format!("temporary directory: {e}")))?;
+                let dir = temp.path().to_owned();
+                (Some(temp), dir)
+            }
+        };
+        let world = Self::fresh(&config, &dir)?;
+        Ok(Self { config, _temp: temp, dir, world, inputs: Vec::new() })
     }
+
+    fn fresh(config: &SessionConfig, dir: &Path) -> Result<World, SessionError> {
+        World::new(config.seed, config.storage, dir, config.settings.clone()).map_err(storage_err)
+    }
+
     /// Parses and applies one line of `;`-separated commands, all or nothing; returns the
     /// events it caused.
-    pub fn perform(&mut self, _line: &str) -> Result<Vec<Event>, SessionError> {
-        todo!()
+    pub fn perform(&mut self, line: &str) -> Result<Vec<Event>, SessionError> {
+        let commands = crate::command::parse_line(line)?;
+        let mut events = Vec::new();
+        for command in commands {
+            events.extend(self.apply(command)?);
+        }
+        Ok(events)
     }
+
     /// Applies one command; returns the events it caused.
-    pub fn apply(&mut self, _command: Command) -> Result<Vec<Event>, SessionError> {
-        todo!()
+    pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, SessionError> {
+        match command {
+            Command::Step(n) => {
+                let mut events = Vec::new();
+                for _ in 0..n {
+                    match self.world.step_one().map_err(storage_err)? {
+                        Some(event) => events.push(event),
+                        None => break,
+                    }
+                }
+                Ok(events)
+            }
+            Command::Run(ms) => {
+                let before = self.world.step();
+                let (events, bound) = self.world.run(ms).map_err(storage_err)?;
+                if bound {
+                    let at = events.last().map_or(self.world.now(), |e| e.at_ms);
+                    self.inputs.push((self.world.step() - 1, Input::Bound(at)));
+                } else if ms.is_some() {
+                    self.inputs.push((self.world.step(), Input::ClockTo(self.world.now())));
+                }
+                debug_assert!(self.world.step() >= before);
+                Ok(events)
+            }
+            Command::Back(n) => {
+                self.back(n)?;
+                Ok(vec![])
+            }
+            command => {
+                let step = self.world.step();
+                let event =
+                    self.world.command(&command).map_err(storage_err)?.map_err(SessionError::Refused)?;
+                self.inputs.push((step, Input::Command(command)));
+                Ok(vec![event])
+            }
+        }
     }
+
     /// Everything a front end shows, now.
     pub fn view(&self) -> View {
-        todo!()
+        let messages = self.world.messages();
+        let totals = World::totals(&messages, self.world.acked());
+        let trace = self.world.trace();
+        View {
+            step: self.world.step(),
+            virtual_ms: self.world.now(),
+            idle: self.world.is_idle(),
+            settings: self.world.settings().clone(),
+            nodes: self.world.nodes(),
+            in_flight: self.world.in_flight(),
+            messages,
+            totals,
+            recent: trace[trace.len().saturating_sub(RECENT_EVENTS)..].to_vec(),
+            alerts: self.world.alerts().to_vec(),
+        }
     }
+
     /// Every event that touched one message, and why it ended as it did.
-    pub fn journey(&self, _id: MsgId) -> Option<Journey> {
-        todo!()
+    pub fn journey(&self, id: MsgId) -> Option<Journey> {
+        let message = self.world.messages().into_iter().find(|m| m.id == id)?;
+        let events: Vec<Event> =
+            self.world.trace().iter().filter(|e| e.messages.contains(&id)).cloned().collect();
+        let explanation = match (message.fate, message.cause) {
+            (Fate::Lost, Some(cause)) => format!(
+                "{id} is lost: no copy remains, nobody was told, and it was never processed; its last copy went away as {}.",
+                cause.name()
+            ),
+            (Fate::Lost, None) => format!("{id} is lost: no copy remains and it was never processed."),
+            (Fate::Duplicated, _) => {
+                format!(
+                    "{id} was processed {} times: more than one copy reached the business logic.",
+                    message.effects
+                )
+            }
+            (Fate::Processed, _) => format!("{id} was processed exactly once."),
+            (Fate::Failed, _) => format!("{id} failed, and the producer knows it: not a silent loss."),
+            (Fate::DeadLettered, _) => {
+                format!("{id} exhausted its retries and sits in the dead-letter queue.")
+            }
+            (Fate::Pending, _) => {
+                let places: Vec<String> = message.places.iter().map(|p| format!("{p:?}")).collect();
+                format!("{id} is still on its way: copies in {}.", places.join(", "))
+            }
+        };
+        Some(Journey { message, events, explanation })
     }
+
     /// The `--json` object.
     pub fn report(&self) -> Report {
-        todo!()
+        let messages = self.world.messages();
+        let totals = World::totals(&messages, self.world.acked());
+        Report {
+            totals,
+            messages: messages
+                .into_iter()
+                .map(|m| ReportMessage {
+                    id: m.id,
+                    producer: m.producer,
+                    seq: m.seq,
+                    status: m.status,
+                    fate: m.fate,
+                    cause: m.cause,
+                    effects: m.effects,
+                    detected: m.detected,
+                })
+                .collect(),
+            steps: self.world.step(),
+            virtual_ms: self.world.now(),
+            trace_digest: digest(self.world.trace()),
+        }
     }
+
     /// Every event so far, oldest first.
     pub fn trace(&self) -> &[Event] {
-        todo!()
+        self.world.trace()
     }
-    /// Rewinds `steps` events (same as the `back` command).
-    pub fn back(&mut self, _steps: u64) -> Result<(), SessionError> {
-        todo!()
+
+    /// Rewinds `steps` events (same as the `back` command): rebuilds the world from the recorded
+    /// inputs up to the target step. The future is discarded.
+    pub fn back(&mut self, steps: u64) -> Result<(), SessionError> {
+        let target = self.world.step().saturating_sub(steps);
+        self.rebuild(target)
     }
+
+    fn rebuild(&mut self, target: u64) -> Result<(), SessionError> {
+        // The old world's files must be closed before the new one recreates them.
+        let placeholder =
+            World::new(self.config.seed, StorageKind::Mem, Path::new("mem"), Settings::default())
+                .map_err(storage_err)?;
+        drop(std::mem::replace(&mut self.world, placeholder));
+        let mut world = Self::fresh(&self.config, &self.dir)?;
+        let mut kept = 0;
+        for (at, input) in &self.inputs {
+            if *at > target {
+                break;
+            }
+            while world.step() < *at {
+                if world.step_one().map_err(storage_err)?.is_none() {
+                    break;
+                }
+            }
+            match input {
+                Input::ClockTo(ms) => world.clock_to(*ms),
+                _ if *at == target => break,
+                Input::Command(command) => {
+                    world.command(command).map_err(storage_err)?.map_err(SessionError::Refused)?;
+                }
+                Input::Bound(ms) => {
+                    world.bound_event(*ms);
+                }
+            }
+            kept += 1;
+        }
+        while world.step() < target {
+            if world.step_one().map_err(storage_err)?.is_none() {
+                break;
+            }
+        }
+        self.inputs.truncate(kept);
+        self.world = world;
+        Ok(())
+    }
+
     /// The step number now (events processed so far).
     pub fn step(&self) -> u64 {
-        todo!()
+        self.world.step()
     }
+
     /// Whether nothing is scheduled (stepping would do nothing).
     pub fn is_idle(&self) -> bool {
-        todo!()
+        self.world.is_idle()
     }
+
+    /// Virtual time now, in ms.
+    pub fn virtual_ms(&self) -> u64 {
+        self.world.now()
+    }
+
+    /// Checks the world's internal invariants (for tests and the randomized sweep).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.world.check_invariants()
+    }
+}
+
+/// SHA-256 over every event's step, time, node and text: equal digests mean equal traces.
+pub fn digest(trace: &[Event]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for e in trace {
+        let node = e.node.map_or("-", |n| n.name());
+        hasher.update(format!("{} {} {} {}\n", e.step, e.at_ms, node, e.text).as_bytes());
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,0 +1,144 @@
+//! The ledger: what is known about every message, and the rule that turns where its copies are
+//! into a fate.
+//!
+//! A fate is never written by a scenario: it is computed from the places a message's copies are
+//! now, the producer's belief, the business effects, and the reason recorded by whatever
+//! destroyed a copy last (a drop, a power loss, a disk failure, a failover, a crash).
+
+use crate::ids::{MsgId, ProducerId};
+use crate::view::{Cause, Fate, Place, SendStatus, TokenState};
+
+/// What the world knows about one message.
+#[derive(Debug, Clone)]
+pub(crate) struct MsgInfo {
+    pub id: MsgId,
+    pub producer: ProducerId,
+    pub seq: u64,
+    /// The last status the producer accepted.
+    pub status: Option<SendStatus>,
+    /// The producer received SEND_OK at least once.
+    pub acked: bool,
+    /// The producer (or its outbox) gave up and said so: not silent.
+    pub known_failed: bool,
+    pub effects: u32,
+    pub detected: bool,
+    pub attempts: u32,
+    pub deliveries: u32,
+    /// Why the most recently destroyed copy went away.
+    pub last_loss: Option<Cause>,
+}
+
+impl MsgInfo {
+    pub fn new(id: MsgId, producer: ProducerId, seq: u64) -> Self {
+        Self {
+            id,
+            producer,
+            seq,
+            status: None,
+            acked: false,
+            known_failed: false,
+            effects: 0,
+            detected: false,
+            attempts: 0,
+            deliveries: 0,
+            last_loss: None,
+        }
+    }
+}
+
+/// The fate of a message given where its copies are now (its `places`).
+///
+/// Effects decide first (one = processed, more = duplicated); then any copy that can still reach
+/// the consumer makes it pending; then the dead-letter queue; then a failure the producer knows
+/// about; otherwise it is a silent loss, named after what destroyed its last copy.
+pub(crate) fn fate(info: &MsgInfo, places: &[Place]) -> (Fate, Option<Cause>) {
+    match info.effects {
+        0 => {}
+        1 => return (Fate::Processed, None),
+        _ => return (Fate::Duplicated, None),
+    }
+    if places.iter().any(|p| *p != Place::DeadLetterQueue) {
+        return (Fate::Pending, None);
+    }
+    if places.contains(&Place::DeadLetterQueue) {
+        return (Fate::DeadLettered, None);
+    }
+    if info.known_failed {
+        return (Fate::Failed, None);
+    }
+    (Fate::Lost, info.last_loss)
+}
+
+/// The one state a token is coloured by: the fate once settled, else the most advanced place.
+pub(crate) fn token(fate: Fate, places: &[Place]) -> TokenState {
+    match fate {
+        Fate::Processed => return TokenState::Processed,
+        Fate::Duplicated => return TokenState::Duplicated,
+        Fate::Lost => return TokenState::Lost,
+        Fate::Failed => return TokenState::Failed,
+        Fate::DeadLettered => return TokenState::DeadLettered,
+        Fate::Pending => {}
+    }
+    let has = |p: Place| places.contains(&p);
+    if has(Place::ConsumerProcessing) {
+        TokenState::Processing
+    } else if has(Place::RetryQueue) {
+        TokenState::Retrying
+    } else if has(Place::ReplicaPageCache) || has(Place::ReplicaDisk) {
+        TokenState::Replicated
+    } else if has(Place::BrokerDisk) {
+        TokenState::Flushed
+    } else if has(Place::BrokerPageCache) {
+        TokenState::PageCache
+    } else if has(Place::InFlight) {
+        TokenState::InFlight
+    } else {
+        TokenState::ProducerMemory
+    }
+}
+
+/// `m1..m3` for a run of consecutive ids, else a comma list (long lists are shortened).
+pub(crate) fn msgs_text(ids: &[MsgId]) -> String {
+    if ids.is_empty() {
+        return "nothing".to_owned();
+    }
+    let contiguous = ids.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+    if ids.len() > 2 && contiguous {
+        return format!("{}..{}", ids[0], ids[ids.len() - 1]);
+    }
+    if ids.len() > 6 {
+        let head: Vec<String> = ids[..4].iter().map(|m| m.to_string()).collect();
+        return format!("{}, … ({} messages)", head.join(", "), ids.len());
+    }
+    ids.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> MsgInfo {
+        MsgInfo::new(MsgId(1), ProducerId(1), 1)
+    }
+
+    #[test]
+    fn fates_follow_effects_then_copies_then_belief() {
+        let mut m = info();
+        m.last_loss = Some(Cause::LostInPageCache);
+        assert_eq!(fate(&m, &[]), (Fate::Lost, Some(Cause::LostInPageCache)));
+        assert_eq!(fate(&m, &[Place::ReplicaDisk]).0, Fate::Pending);
+        assert_eq!(fate(&m, &[Place::DeadLetterQueue]).0, Fate::DeadLettered);
+        m.known_failed = true;
+        assert_eq!(fate(&m, &[]), (Fate::Failed, None));
+        m.effects = 2;
+        assert_eq!(fate(&m, &[Place::BrokerDisk]).0, Fate::Duplicated);
+    }
+
+    #[test]
+    fn message_lists_are_short() {
+        let ids: Vec<MsgId> = (1..=3).map(MsgId).collect();
+        assert_eq!(msgs_text(&ids), "m1..m3");
+        assert_eq!(msgs_text(&[MsgId(1), MsgId(3)]), "m1, m3");
+        assert_eq!(msgs_text(&[]), "nothing");
+    }
+}

@@ -1,0 +1,1840 @@
+//! The deterministic world (DESIGN §2.2–§2.4): four nodes, a network, a virtual clock in
+//! milliseconds and an event queue ordered by (time, insertion).
+//!
+//! One door for change: a command is applied by [`World::command`], a scheduled event by
+//! [`World::step_one`]; each produces exactly one explained [`Event`] (one step). Nothing else
+//! changes the world, and nothing here reads the wall clock or unseeded randomness, so the same
+//! seed and inputs give the same trace with either storage backing.
+//!
+//! Timers are scheduled only when they have work (a dirty page cache, an offset to persist, a
+//! pending outbox row, a send awaiting its answer), so a world with nothing to do is idle and
+//! `run` ends. A timer whose reason went away (a crash, an answer that arrived) is recognised as
+//! stale when it comes due and is skipped without being a step.
+
+pub(crate) mod broker;
+mod clients;
+pub(crate) mod ledger;
+mod net;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::command::{Command, CrashKind};
+use crate::ids::{MsgId, Node};
+use crate::log::{Record, StorageKind};
+use crate::settings::{CommitTiming, ConsumeMode, FlushMode, Replication, SendMode, Settings};
+use crate::view::{
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeView, Place, SendStatus, Totals,
+};
+
+use broker::{Broker, FlushOutcome, ReplicaOutcome, RetryEntry, Role, Waiter};
+use clients::{Consumer, OutboxRow, Pending, Producer, RowState, Work};
+use ledger::{MsgInfo, msgs_text};
+use net::{Envelope, Item, Net, Payload, Verdict, kind_name};
+
+/// One msync of the page cache to the device (a consumer NVMe drive, reference §4).
+pub const DISK_SYNC_MS: u64 = 2;
+/// How long the consumer's business logic takes per message.
+pub const PROCESS_MS: u64 = 10;
+/// SYNC_MASTER: how long the master waits for the replica (RocketMQ `slaveTimeout`).
+pub const SLAVE_TIMEOUT_MS: u64 = 3000;
+/// ASYNC_MASTER: the HA service ships new bytes at most this long after they were written.
+pub const REPL_SHIP_INTERVAL_MS: u64 = 100;
+/// The broker persists consumer offsets this often (`flushConsumerOffsetInterval`).
+pub const OFFSET_PERSIST_INTERVAL_MS: u64 = 5000;
+/// The outbox scanner looks for pending rows this often.
+pub const OUTBOX_SCAN_INTERVAL_MS: u64 = 5000;
+/// The outbox scanner gives up on a row after this many resends, and raises an alert.
+pub const OUTBOX_MAX_TRIES: u32 = 5;
+/// A pull whose response never came is retried after this long.
+pub const PULL_TIMEOUT_MS: u64 = 1000;
+/// `run` without MS stops after this much virtual time even if work remains (the whole retry
+/// ladder of 16 retries, about 4 h 46 min, fits well inside).
+pub const RUN_BOUND_MS: u64 = 24 * 3600 * 1000;
+/// `run` without MS also stops after this many events.
+pub const RUN_MAX_EVENTS: u64 = 5_000_000;
+/// RocketMQ `messageDelayLevel`, levels 1..18.
+pub const DELAY_LEVELS_MS: [u64; 18] = [
+    1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000, 480_000,
+    540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
+];
+
+/// The delay before retry `n` (1-based): delay level `2 + n` (10 s for the first), capped at 2 h.
+pub fn retry_delay_ms(n: u32) -> u64 {
+    let level = (n as usize + 2).clamp(1, DELAY_LEVELS_MS.len());
+    DELAY_LEVELS_MS[level - 1]
+}
+
+/// Something scheduled to happen at a virtual time.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    Transmit { msg: MsgId, life: u32 },
+    Arrive { env: u64 },
+    AttemptTimeout { msg: MsgId, attempt: u32, life: u32 },
+    GroupCommit { node: Node, life: u32 },
+    FlushTick { node: Node, life: u32 },
+    FlushDeadline { node: Node, life: u32, waiter: u64 },
+    SlaveDeadline { node: Node, life: u32, waiter: u64 },
+    ReplShip { node: Node, life: u32 },
+    OffsetPersist { node: Node, life: u32 },
+    OutboxScan { life: u32 },
+    ProcessDone { work: u64, life: u32 },
+    PullTimeout { epoch: u32 },
+    Rejoin { epoch: u32, from: Option<u64> },
+    RetryReady { node: Node, entry: u64, life: u32 },
+}
+
+/// What one step produced: the node it happened at, the line, the messages it touched.
+type Out = (Option<Node>, String, Vec<MsgId>);
+
+/// A world: the nodes, the network, the clock, the queue, the ledger and the trace.
+#[derive(Debug)]
+pub struct World {
+    settings: Settings,
+    now: u64,
+    step: u64,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), Due>,
+    net: Net,
+    producer: Producer,
+    brokers: [Broker; 2],
+    consumer: Consumer,
+    master: Node,
+    ledger: Vec<MsgInfo>,
+    trace: Vec<Event>,
+    alerts: Vec<String>,
+    rng: fastrand::Rng,
+}
+
+fn bi(node: Node) -> usize {
+    match node {
+        Node::Replica => 1,
+        _ => 0,
+    }
+}
+
+fn next_grid(now: u64, interval: u64) -> u64 {
+    let interval = interval.max(1);
+    (now / interval + 1) * interval
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+impl World {
+    /// Builds the default topology; the broker's and replica's logs live in `dir/broker` and
+    /// `dir/replica` (recreated empty) with MmapStorage, or in memory with MemStorage.
+    pub fn new(seed: u64, storage: StorageKind, dir: &Path, settings: Settings) -> Result<Self, String> {
+        let broker_dir = dir.join("broker");
+        let replica_dir = dir.join("replica");
+        if storage == StorageKind::Mmap {
+            for d in [&broker_dir, &replica_dir] {
+                if d.exists() {
+                    std::fs::remove_dir_all(d).map_err(|e| format!("{}: cannot clear: {e}", d.display()))?;
+                }
+            }
+        }
+        let broker = Broker::open(Node::Broker, Role::Master, storage, &broker_dir)?;
+        let replica = Broker::open(Node::Replica, Role::Slave, storage, &replica_dir)?;
+        let mut world = World {
+            settings,
+            now: 0,
+            step: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            net: Net::default(),
+            producer: Producer::new(),
+            brokers: [broker, replica],
+            consumer: Consumer::new(),
+            master: Node::Broker,
+            ledger: Vec::new(),
+            trace: Vec::new(),
+            alerts: Vec::new(),
+            rng: fastrand::Rng::with_seed(seed),
+        };
+        world.brokers[0].consumer_online = true;
+        Ok(world)
+    }
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    pub fn trace(&self) -> &[Event] {
+        &self.trace
+    }
+    pub fn alerts(&self) -> &[String] {
+        &self.alerts
+    }
+
+    // ----- the queue -------------------------------------------------------------------------
+
+    fn schedule(&mut self, at_ms: u64, due: Due) {
+        self.seq += 1;
+        self.queue.insert((at_ms, self.seq), due);
+    }
+
+    fn b(&self, node: Node) -> &Broker {
+        &self.brokers[bi(node)]
+    }
+    fn bm(&mut self, node: Node) -> &mut Broker {
+        &mut self.brokers[bi(node)]
+    }
+    fn info(&mut self, id: MsgId) -> &mut MsgInfo {
+        &mut self.ledger[(id.0 - 1) as usize]
+    }
+    fn lose(&mut self, ids: &[MsgId], cause: Cause) {
+        for id in ids {
+            self.info(*id).last_loss = Some(cause);
+        }
+    }
+
+    /// Whether a scheduled event still has a reason to happen.
+    fn is_live(&self, due: &Due) -> bool {
+        match *due {
+            Due::Transmit { msg, life } => {
+                self.producer.up
+                    && self.producer.life == life
+                    && self.producer.pending.get(&msg).is_some_and(|p| p.attempt == 0)
+            }
+            Due::Arrive { .. } => true,
+            Due::AttemptTimeout { msg, attempt, life } => {
+                self.producer.life == life
+                    && self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting)
+            }
+            Due::GroupCommit { node, life } => self.b(node).life == life && self.b(node).up,
+            Due::FlushTick { node, life } => {
+                let b = self.b(node);
+                b.life == life && b.up && b.written_pos > b.flushed_pos
+            }
+            Due::FlushDeadline { node, life, waiter } => {
+                let b = self.b(node);
+                b.life == life && b.waiters.get(&waiter).is_some_and(|w| w.flush.is_none())
+            }
+            Due::SlaveDeadline { node, life, waiter } => {
+                let b = self.b(node);
+                b.life == life && b.waiters.get(&waiter).is_some_and(|w| w.replica.is_none())
+            }
+            Due::ReplShip { node, life } => self.b(node).life == life && self.b(node).up,
+            Due::OffsetPersist { node, life } => {
+                let b = self.b(node);
+                b.life == life && b.up && b.committed != b.persisted
+            }
+            Due::OutboxScan { life } => {
+                self.producer.up && self.producer.life == life && !self.producer.rows_to_scan().is_empty()
+            }
+            Due::ProcessDone { work, life } => {
+                self.consumer.life == life && self.consumer.work.contains_key(&work)
+            }
+            Due::PullTimeout { epoch } | Due::Rejoin { epoch, .. } => {
+                self.consumer.up && self.consumer.epoch == epoch
+            }
+            Due::RetryReady { node, entry, life } => {
+                let b = self.b(node);
+                b.life == life && b.up && b.retry.get(&entry).is_some_and(|r| !r.delivered)
+            }
+        }
+    }
+
+    /// A stale timer leaves the queue: clear the flag that kept it from being scheduled twice.
+    fn discard(&mut self, due: &Due) {
+        match *due {
+            Due::FlushTick { node, life } if self.b(node).life == life => self.bm(node).flush_tick = false,
+            Due::ReplShip { node, life } if self.b(node).life == life => self.bm(node).ship_tick = false,
+            Due::OffsetPersist { node, life } if self.b(node).life == life => {
+                self.bm(node).persist_tick = false
+            }
+            Due::OutboxScan { life } if self.producer.life == life => self.producer.scan_tick = false,
+            _ => {}
+        }
+    }
+
+    /// Nothing live is scheduled.
+    pub fn is_idle(&self) -> bool {
+        !self.queue.values().any(|d| self.is_live(d))
+    }
+
+    /// The time of the next live event, dropping stale ones in front of it.
+    fn next_live_ms(&mut self) -> Option<u64> {
+        while let Some((key, due)) = self.queue.first_key_value() {
+            if self.is_live(due) {
+                return Some(key.0);
+            }
+            let (_, due) = self.queue.pop_first()?;
+            self.discard(&due);
+        }
+        None
+    }
+
+    fn emit(&mut self, (node, text, messages): Out) -> Event {
+        self.step += 1;
+        let event = Event { step: self.step, at_ms: self.now, node, text, messages };
+        self.trace.push(event.clone());
+        event
+    }
+
+    /// Processes the next live event; `None` when idle.
+    pub fn step_one(&mut self) -> Result<Option<Event>, String> {
+        while let Some(((at, _), due)) = self.queue.pop_first() {
+            if !self.is_live(&due) {
+                self.discard(&due);
+                continue;
+            }
+            self.now = at;
+            let out = self.handle(due)?;
+            return Ok(Some(self.emit(out)));
+        }
+        Ok(None)
+    }
+
+    /// Runs until idle or until `ms` more virtual ms have passed (the clock then moves there).
+    /// Without `ms`, stops at [`RUN_BOUND_MS`] or [`RUN_MAX_EVENTS`] and says so in an event.
+    /// Returns the events and whether the bound was hit.
+    pub fn run(&mut self, ms: Option<u64>) -> Result<(Vec<Event>, bool), String> {
+        let start = self.now;
+        let mut events = Vec::new();
+        match ms {
+            Some(ms) => {
+                let target = start + ms;
+                while self.next_live_ms().is_some_and(|t| t <= target) {
+                    events.extend(self.step_one()?);
+                }
+                self.now = self.now.max(target);
+                Ok((events, false))
+            }
+            None => {
+                let bound = start + RUN_BOUND_MS;
+                let mut count = 0u64;
+                while let Some(t) = self.next_live_ms() {
+                    if t > bound || count >= RUN_MAX_EVENTS {
+                        let at = if t > bound { bound } else { self.now };
+                        events.push(self.bound_event(at));
+                        return Ok((events, true));
+                    }
+                    events.extend(self.step_one()?);
+                    count += 1;
+                }
+                Ok((events, false))
+            }
+        }
+    }
+
+    /// The event a `run` emits when it stops at its bound (also replayed by `back`).
+    pub fn bound_event(&mut self, at_ms: u64) -> Event {
+        self.now = self.now.max(at_ms);
+        let pending = self.queue.values().filter(|d| self.is_live(d)).count();
+        let text = format!(
+            "run: stopped at the bound of {} h virtual time or {} events; {} still scheduled",
+            RUN_BOUND_MS / 3_600_000,
+            RUN_MAX_EVENTS,
+            plural(pending, "event")
+        );
+        self.emit((None, text, vec![]))
+    }
+
+    /// Moves the clock forward (a `run MS` that ended before MS).
+    pub fn clock_to(&mut self, ms: u64) {
+        self.now = self.now.max(ms);
+    }
+
+    // ----- the network -----------------------------------------------------------------------
+
+    fn send(&mut self, kind: EnvelopeKind, from: Node, to: Node, payload: Payload) {
+        let arrives_ms = self.now + self.settings.net_latency_ms;
+        let env = Envelope { kind, from, to, sent_ms: self.now, arrives_ms, doomed: None, payload };
+        let id = self.net.send(env);
+        self.schedule(arrives_ms, Due::Arrive { env: id });
+    }
+
+    fn node_up(&self, node: Node) -> bool {
+        match node {
+            Node::Producer => self.producer.up,
+            Node::Consumer => self.consumer.up,
+            Node::Broker | Node::Replica => self.b(node).up && self.b(node).role != Role::Retired,
+        }
+    }
+
+    fn slave(&self) -> Option<Node> {
+        (self.master == Node::Broker && self.brokers[1].role == Role::Slave).then_some(Node::Replica)
+    }
+
+    /// SYNC_MASTER can wait for a replica only if one is connected now.
+    fn slave_available(&self) -> bool {
+        self.slave().is_some_and(|s| {
+            self.node_up(s) && self.node_up(self.master) && self.net.connected(self.master, s)
+        })
+    }
+
+    fn arrive(&mut self, id: u64) -> Result<Out, String> {
+        let Some(env) = self.net.envelopes.remove(&id) else {
+            return Ok((None, "network: nothing arrived".to_owned(), vec![]));
+        };
+        let what = format!("{} {}", kind_name(env.kind), msgs_text(&env.payload.mentions()));
+        if let Some(reason) = env.doomed {
+            let text = format!("network: dropped {what} {}→{} ({reason})", env.from, env.to);
+            return Ok(self.lost_envelope(env, text));
+        }
+        if !self.node_up(env.to) {
+            let why = if self.b(Node::Broker).role == Role::Retired && env.to == Node::Broker {
+                "was replaced by the promoted replica"
+            } else {
+                "is down"
+            };
+            let text = format!("network: {what} to {} lost: {} {why}", env.to, env.to);
+            return Ok(self.lost_envelope(env, text));
+        }
+        match env.payload {
+            Payload::Request { msg, attempt } => {
+                if env.to != self.master {
+                    let text = format!("network: request {msg} to {} lost: it is not the master", env.to);
+                    self.lose(&[msg], Cause::DroppedInNetwork);
+                    return Ok((Some(env.to), text, vec![msg]));
+                }
+                self.on_request(msg, attempt)
+            }
+            Payload::Response { msg, attempt, status } => Ok(self.on_response(msg, attempt, status)),
+            Payload::Replicate { first_index, records, msgs } => {
+                self.on_replicate(env.to, first_index, &records, msgs)
+            }
+            Payload::ReplicaAck { records } => self.on_replica_ack(env.to, records),
+            Payload::Delivery { epoch, item, msg, reconsume } => {
+                Ok(self.on_delivery(epoch, item, msg, reconsume))
+            }
+            Payload::Commit { offset, verdict } => Ok(self.on_commit(env.to, offset, verdict)),
+        }
+    }
+
+    fn lost_envelope(&mut self, env: Envelope, text: String) -> Out {
+        // Only a request carries a copy nothing else holds; a delivery or a shipment is a read
+        // of a stored copy, whose own fate decides the message's.
+        if let Payload::Request { msg, .. } = env.payload {
+            self.lose(&[msg], Cause::DroppedInNetwork);
+        }
+        if let Payload::Delivery { epoch, .. } = env.payload
+            && self.consumer.up
+        {
+            self.schedule(self.now + PULL_TIMEOUT_MS, Due::PullTimeout { epoch });
+        }
+        (None, text, env.payload.mentions())
+    }
+
+    // ----- dispatch --------------------------------------------------------------------------
+
+    fn handle(&mut self, due: Due) -> Result<Out, String> {
+        match due {
+            Due::Transmit { msg, .. } => {
+                let text = self.transmit(msg);
+                Ok((Some(Node::Producer), text, vec![msg]))
+            }
+            Due::Arrive { env } => self.arrive(env),
+            Due::AttemptTimeout { msg, attempt, .. } => Ok(self.attempt_timeout(msg, attempt)),
+            Due::GroupCommit { node, .. } => self.group_commit(node),
+            Due::FlushTick { node, .. } => self.flush_tick(node),
+            Due::FlushDeadline { node, waiter, .. } => Ok(self.flush_deadline(node, waiter)),
+            Due::SlaveDeadline { node, waiter, .. } => Ok(self.slave_deadline(node, waiter)),
+            Due::ReplShip { node, .. } => self.repl_ship(node),
+            Due::OffsetPersist { node, .. } => Ok(self.persist_offsets(node)),
+            Due::OutboxScan { .. } => Ok(self.outbox_scan()),
+            Due::ProcessDone { work, .. } => Ok(self.process_done(work)),
+            Due::PullTimeout { .. } => Ok(self.pull_timeout()),
+            Due::Rejoin { epoch, from } => Ok(self.rejoin(epoch, from)),
+            Due::RetryReady { node, entry, .. } => Ok(self.retry_due(node, entry)),
+        }
+    }
+
+    // ----- producer --------------------------------------------------------------------------
+
+    fn per_attempt_ms(&self) -> u64 {
+        (self.settings.producer_timeout_ms / (1 + u64::from(self.settings.producer_retries))).max(1)
+    }
+
+    /// Sends one attempt of `msg`, which the producer holds in memory.
+    fn transmit(&mut self, msg: MsgId) -> String {
+        let now = self.now;
+        let mode = self.settings.producer_send;
+        let total = 1 + self.settings.producer_retries;
+        let per_attempt = self.per_attempt_ms();
+        let Some(p) = self.producer.pending.get_mut(&msg) else {
+            return format!("producer: {msg} is no longer in memory");
+        };
+        p.attempt += 1;
+        let attempt = p.attempt;
+        p.first_ms.get_or_insert(now);
+        let info = self.info(msg);
+        info.attempts += 1;
+        let (producer, seq) = (info.producer, info.seq);
+        let master = self.master;
+        self.send(EnvelopeKind::Request, Node::Producer, master, Payload::Request { msg, attempt });
+        match mode {
+            SendMode::Oneway => {
+                self.producer.pending.remove(&msg);
+                if let Some(row) = self.producer.outbox.get_mut(&msg) {
+                    row.state = RowState::Done;
+                }
+                format!(
+                    "producer: sent {msg} ({producer} seq {seq}) one-way to {master}; no answer will come"
+                )
+            }
+            SendMode::Sync | SendMode::Async => {
+                if let Some(p) = self.producer.pending.get_mut(&msg) {
+                    p.awaiting = true;
+                }
+                let life = self.producer.life;
+                self.schedule(now + per_attempt, Due::AttemptTimeout { msg, attempt, life });
+                let how = if mode == SendMode::Sync { "sync" } else { "async" };
+                format!(
+                    "producer: sent {msg} ({producer} seq {seq}) to {master}, {how} attempt {attempt} of {total}, waits up to {per_attempt} ms"
+                )
+            }
+        }
+    }
+
+    /// A send's budget is spent or the answer was a failure: what the app does now.
+    fn give_up(&mut self, msg: MsgId, why: &str) -> String {
+        self.producer.pending.remove(&msg);
+        if self.producer.outbox.get(&msg).is_some_and(|r| r.state == RowState::Pending) {
+            self.arm_outbox_scan();
+            return format!("producer: {msg} {why}; its outbox row stays pending for the scanner");
+        }
+        match self.settings.producer_send {
+            SendMode::Async => {
+                self.lose(&[msg], Cause::ErrorIgnored);
+                format!("producer: {msg} {why}; the async callback's onException only logs it")
+            }
+            _ => {
+                self.info(msg).known_failed = true;
+                format!("producer: {msg} {why}; the exception reaches the caller (the send failed)")
+            }
+        }
+    }
+
+    fn retry_or_give_up(&mut self, msg: MsgId, why: &str) -> String {
+        let Some(p) = self.producer.pending.get(&msg).copied() else {
+            return format!("producer: {msg} {why}");
+        };
+        let elapsed = self.now - p.first_ms.unwrap_or(self.now);
+        let total = 1 + self.settings.producer_retries;
+        if elapsed < self.settings.producer_timeout_ms && p.attempt < total {
+            let sent = self.transmit(msg);
+            format!("producer: {msg} {why}; resends. {}", sent.trim_start_matches("producer: "))
+        } else {
+            let why =
+                format!("{why}; no attempts or time left ({} of {total} used, {elapsed} ms)", p.attempt);
+            self.give_up(msg, &why)
+        }
+    }
+
+    fn attempt_timeout(&mut self, msg: MsgId, attempt: u32) -> Out {
+        let why = format!("got no answer to attempt {attempt} in {} ms", self.per_attempt_ms());
+        (Some(Node::Producer), self.retry_or_give_up(msg, &why), vec![msg])
+    }
+
+    fn on_response(&mut self, msg: MsgId, attempt: u32, status: SendStatus) -> Out {
+        let node = Some(Node::Producer);
+        let current = self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting);
+        if !current {
+            let text = format!(
+                "producer: late {} for {msg} attempt {attempt}; nobody is waiting for it",
+                status.name()
+            );
+            return (node, text, vec![msg]);
+        }
+        let info = self.info(msg);
+        info.status = Some(status);
+        if status == SendStatus::SendOk {
+            info.acked = true;
+        }
+        let callback =
+            if self.settings.producer_send == SendMode::Async { "callback onSuccess: " } else { "" };
+        if status == SendStatus::SendOk || !self.settings.producer_require_send_ok {
+            self.producer.pending.remove(&msg);
+            let mut text = format!("producer: {callback}{msg} {} (attempt {attempt})", status.name());
+            if status != SendStatus::SendOk {
+                text.push_str("; treated as success (require_send_ok is off)");
+            }
+            if let Some(row) = self.producer.outbox.get_mut(&msg) {
+                row.state = RowState::Done;
+                text.push_str("; outbox row marked done");
+            }
+            return (node, text, vec![msg]);
+        }
+        if let Some(p) = self.producer.pending.get_mut(&msg) {
+            p.awaiting = false;
+        }
+        let why = format!("{callback}got {} (require_send_ok treats it as a failure)", status.name());
+        (node, self.retry_or_give_up(msg, &why), vec![msg])
+    }
+
+    fn arm_outbox_scan(&mut self) {
+        if !self.producer.scan_tick {
+            self.producer.scan_tick = true;
+            let life = self.producer.life;
+            self.schedule(next_grid(self.now, OUTBOX_SCAN_INTERVAL_MS), Due::OutboxScan { life });
+        }
+    }
+
+    fn outbox_scan(&mut self) -> Out {
+        self.producer.scan_tick = false;
+        let mut resent = Vec::new();
+        let mut gave_up = Vec::new();
+        for msg in self.producer.rows_to_scan() {
+            let Some(row) = self.producer.outbox.get_mut(&msg) else { continue };
+            if row.tries >= OUTBOX_MAX_TRIES {
+                row.state = RowState::GaveUp;
+                gave_up.push(msg);
+                continue;
+            }
+            row.tries += 1;
+            self.producer.pending.insert(msg, Pending { attempt: 0, first_ms: None, awaiting: false });
+            self.transmit(msg);
+            resent.push(msg);
+        }
+        let mut parts = Vec::new();
+        if !resent.is_empty() {
+            parts.push(format!("resends pending rows {}", msgs_text(&resent)));
+        }
+        for msg in &gave_up {
+            self.info(*msg).known_failed = true;
+            let alert = format!("outbox gave up on {msg} after {OUTBOX_MAX_TRIES} resends");
+            self.alerts.push(alert);
+        }
+        if !gave_up.is_empty() {
+            parts.push(format!(
+                "gives up on {} after {OUTBOX_MAX_TRIES} resends and raises an alert",
+                msgs_text(&gave_up)
+            ));
+        }
+        let all = resent.iter().chain(&gave_up).copied().collect();
+        (Some(Node::Producer), format!("producer: outbox scanner {}", parts.join("; ")), all)
+    }
+
+    // ----- broker: store ---------------------------------------------------------------------
+
+    fn on_request(&mut self, msg: MsgId, attempt: u32) -> Result<Out, String> {
+        let master = self.master;
+        let info = &self.ledger[(msg.0 - 1) as usize];
+        let len = self.rng.usize(64..=256);
+        let body: Vec<u8> = (0..len).map(|_| self.rng.u8(..)).collect();
+        let record = Record {
+            msg_id: msg,
+            producer_id: info.producer,
+            seq: info.seq,
+            key: format!("{}-{}", info.producer, info.seq),
+            timestamp_ms: self.now,
+            body,
+        };
+        let entry = self.bm(master).append(&record)?;
+        let index = self.b(master).len() - 1;
+        let mut text = format!(
+            "{master}: stored {msg} at offset {index}, bytes {}..{} (page cache)",
+            entry.offset, entry.end
+        );
+        let flush = match self.settings.broker_flush {
+            FlushMode::Async => {
+                self.arm_flush_tick(master);
+                Some(FlushOutcome::NotWaited)
+            }
+            FlushMode::Sync => None,
+        };
+        let slave_ok = self.slave_available();
+        let replica = match self.settings.broker_replication {
+            Replication::None => Some(ReplicaOutcome::NotWaited),
+            Replication::Async => {
+                if slave_ok {
+                    self.arm_ship_tick(master);
+                }
+                Some(ReplicaOutcome::NotWaited)
+            }
+            Replication::Sync if slave_ok => None,
+            Replication::Sync => Some(ReplicaOutcome::NotAvailable),
+        };
+        let b = self.bm(master);
+        let waiter = b.next_waiter;
+        b.next_waiter += 1;
+        b.waiters.insert(waiter, Waiter { msg, attempt, index, end: entry.end, flush, replica });
+        let life = b.life;
+        if flush.is_none() {
+            let at = match b.group_commit_at {
+                Some(at) => at,
+                None => {
+                    let at = self.now + DISK_SYNC_MS;
+                    self.bm(master).group_commit_at = Some(at);
+                    self.schedule(at, Due::GroupCommit { node: master, life });
+                    at
+                }
+            };
+            let deadline = self.now + self.settings.broker_flush_timeout_ms;
+            if deadline < at {
+                self.schedule(deadline, Due::FlushDeadline { node: master, life, waiter });
+            }
+            text.push_str(&format!("; SYNC_FLUSH: waits for the group commit at {at} ms"));
+        }
+        match replica {
+            None => {
+                self.ship(master)?;
+                self.schedule(self.now + SLAVE_TIMEOUT_MS, Due::SlaveDeadline { node: master, life, waiter });
+                text.push_str("; SYNC_MASTER: shipped to the replica, waits for its ack");
+            }
+            Some(ReplicaOutcome::NotAvailable) => text.push_str("; SYNC_MASTER: no replica connected"),
+            _ => {}
+        }
+        if let Some(status) = self.respond_if_ready(master, waiter) {
+            text.push_str(&format!("; answers {}", status.name()));
+        }
+        let delivered = self.dispatch();
+        if !delivered.is_empty() {
+            text.push_str("; delivers it to the consumer");
+        }
+        Ok((Some(master), text, vec![msg]))
+    }
+
+    /// Answers a waiting send once both its flush and replication outcomes are known.
+    fn respond_if_ready(&mut self, node: Node, waiter: u64) -> Option<SendStatus> {
+        let w = self.b(node).waiters.get(&waiter)?;
+        let status = w.status()?;
+        let (msg, attempt) = (w.msg, w.attempt);
+        self.bm(node).waiters.remove(&waiter);
+        self.send(EnvelopeKind::Response, node, Node::Producer, Payload::Response { msg, attempt, status });
+        Some(status)
+    }
+
+    fn arm_flush_tick(&mut self, node: Node) {
+        if !self.b(node).flush_tick {
+            self.bm(node).flush_tick = true;
+            let life = self.b(node).life;
+            let at = next_grid(self.now, self.settings.broker_flush_interval_ms);
+            self.schedule(at, Due::FlushTick { node, life });
+        }
+    }
+
+    fn arm_ship_tick(&mut self, node: Node) {
+        if !self.b(node).ship_tick {
+            self.bm(node).ship_tick = true;
+            let life = self.b(node).life;
+            self.schedule(next_grid(self.now, REPL_SHIP_INTERVAL_MS), Due::ReplShip { node, life });
+        }
+    }
+
+    fn arm_persist(&mut self, node: Node) {
+        if !self.b(node).persist_tick {
+            self.bm(node).persist_tick = true;
+            let life = self.b(node).life;
+            self.schedule(next_grid(self.now, OFFSET_PERSIST_INTERVAL_MS), Due::OffsetPersist { node, life });
+        }
+    }
+
+    fn group_commit(&mut self, node: Node) -> Result<Out, String> {
+        self.bm(node).group_commit_at = None;
+        let flushed = self.bm(node).flush()?;
+        let flushed_pos = self.b(node).flushed_pos;
+        let ready: Vec<u64> = self
+            .b(node)
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.flush.is_none() && w.end <= flushed_pos)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut answered = Vec::new();
+        for id in ready {
+            if let Some(w) = self.bm(node).waiters.get_mut(&id) {
+                w.flush = Some(FlushOutcome::Flushed);
+                let msg = w.msg;
+                if let Some(status) = self.respond_if_ready(node, id) {
+                    answered.push((msg, status));
+                }
+            }
+        }
+        let (text, msgs) = match flushed {
+            Some((from, to, msgs)) => (
+                format!(
+                    "{node}: group commit: one msync made {} durable (bytes {from}..{to})",
+                    msgs_text(&msgs)
+                ),
+                msgs,
+            ),
+            None => (format!("{node}: group commit: nothing left to flush"), vec![]),
+        };
+        Ok((Some(node), text + &answers_text(&answered), msgs))
+    }
+
+    fn flush_tick(&mut self, node: Node) -> Result<Out, String> {
+        self.bm(node).flush_tick = false;
+        let interval = self.settings.broker_flush_interval_ms;
+        Ok(match self.bm(node).flush()? {
+            Some((from, to, msgs)) => (
+                Some(node),
+                format!(
+                    "{node}: async flusher ({interval} ms tick) synced {} to disk (bytes {from}..{to})",
+                    msgs_text(&msgs)
+                ),
+                msgs,
+            ),
+            None => (Some(node), format!("{node}: async flusher: nothing dirty"), vec![]),
+        })
+    }
+
+    fn flush_deadline(&mut self, node: Node, waiter: u64) -> Out {
+        let timeout = self.settings.broker_flush_timeout_ms;
+        let Some(w) = self.bm(node).waiters.get_mut(&waiter) else {
+            return (Some(node), format!("{node}: flush watcher: nothing waiting"), vec![]);
+        };
+        w.flush = Some(FlushOutcome::TimedOut);
+        let msg = w.msg;
+        let mut text = format!("{node}: {msg} not flushed within {timeout} ms (FlushDiskWatcher)");
+        if let Some(status) = self.respond_if_ready(node, waiter) {
+            text.push_str(&format!("; answers {}", status.name()));
+        }
+        (Some(node), text, vec![msg])
+    }
+
+    fn slave_deadline(&mut self, node: Node, waiter: u64) -> Out {
+        let Some(w) = self.bm(node).waiters.get_mut(&waiter) else {
+            return (Some(node), format!("{node}: replica watcher: nothing waiting"), vec![]);
+        };
+        w.replica = Some(ReplicaOutcome::TimedOut);
+        let msg = w.msg;
+        let mut text = format!("{node}: the replica did not ack {msg} within {SLAVE_TIMEOUT_MS} ms");
+        if let Some(status) = self.respond_if_ready(node, waiter) {
+            text.push_str(&format!("; answers {}", status.name()));
+        }
+        (Some(node), text, vec![msg])
+    }
+
+    // ----- replication -----------------------------------------------------------------------
+
+    /// Ships everything the replica has not been sent yet.
+    fn ship(&mut self, master: Node) -> Result<Vec<MsgId>, String> {
+        let Some(slave) = self.slave() else { return Ok(vec![]) };
+        let first = self.b(master).shipped;
+        let records = self.b(master).records_from(first)?;
+        if records.is_empty() {
+            return Ok(vec![]);
+        }
+        let msgs: Vec<MsgId> = records.iter().map(|r| r.msg_id).collect();
+        self.bm(master).shipped = first + records.len() as u64;
+        let payload = Payload::Replicate { first_index: first, records, msgs: msgs.clone() };
+        self.send(EnvelopeKind::Replicate, master, slave, payload);
+        Ok(msgs)
+    }
+
+    fn repl_ship(&mut self, node: Node) -> Result<Out, String> {
+        self.bm(node).ship_tick = false;
+        if !self.slave_available() {
+            return Ok((
+                Some(node),
+                format!("{node}: HA service: no replica connected, nothing shipped"),
+                vec![],
+            ));
+        }
+        let msgs = self.ship(node)?;
+        let text = if msgs.is_empty() {
+            format!("{node}: HA service: the replica is up to date")
+        } else {
+            format!("{node}: HA service shipped {} to the replica (ASYNC_MASTER)", msgs_text(&msgs))
+        };
+        Ok((Some(node), text, msgs))
+    }
+
+    /// The replica reconnected (restart, heal, replication switched on): ship from its end.
+    fn reconnect_replica(&mut self) -> Result<String, String> {
+        if !self.slave_available() || self.settings.broker_replication == Replication::None {
+            return Ok(String::new());
+        }
+        let have = self.b(Node::Replica).len();
+        let master = self.master;
+        self.bm(master).shipped = have;
+        let msgs = self.ship(master)?;
+        Ok(if msgs.is_empty() {
+            String::new()
+        } else {
+            format!("; {master} ships {} to the replica to catch it up", msgs_text(&msgs))
+        })
+    }
+
+    fn on_replicate(
+        &mut self,
+        node: Node,
+        first_index: u64,
+        records: &[Record],
+        msgs: Vec<MsgId>,
+    ) -> Result<Out, String> {
+        if self.b(node).role != Role::Slave {
+            return Ok((Some(node), format!("{node}: ignored replication (not a slave)"), msgs));
+        }
+        let mut appended = Vec::new();
+        let (start, mut end) = (self.b(node).written_pos, self.b(node).written_pos);
+        for (i, record) in records.iter().enumerate() {
+            if first_index + i as u64 == self.b(node).len() {
+                end = self.bm(node).append(record)?.end;
+                appended.push(record.msg_id);
+            }
+        }
+        let have = self.b(node).len();
+        let mut text = if appended.is_empty() {
+            format!("{node}: already has {}", msgs_text(&msgs))
+        } else {
+            format!("{node}: appended {} (bytes {start}..{end}, page cache)", msgs_text(&appended))
+        };
+        if !appended.is_empty() {
+            match self.settings.replica_flush {
+                FlushMode::Async => self.arm_flush_tick(node),
+                FlushMode::Sync => {
+                    if self.b(node).group_commit_at.is_none() {
+                        let at = self.now + DISK_SYNC_MS;
+                        let life = self.b(node).life;
+                        self.bm(node).group_commit_at = Some(at);
+                        self.schedule(at, Due::GroupCommit { node, life });
+                    }
+                    text.push_str("; its SYNC_FLUSH will msync it");
+                }
+            }
+        }
+        let master = self.master;
+        self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { records: have });
+        text.push_str(&format!("; acks {}", plural(have as usize, "record")));
+        Ok((Some(node), text, msgs))
+    }
+
+    fn on_replica_ack(&mut self, node: Node, records: u64) -> Result<Out, String> {
+        if node != self.master {
+            return Ok((Some(node), format!("{node}: ignored a replica ack (not the master)"), vec![]));
+        }
+        let b = self.bm(node);
+        b.replica_acked = b.replica_acked.max(records);
+        let acked = b.replica_acked;
+        let ready: Vec<u64> = b
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.replica.is_none() && w.index < acked)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut answered = Vec::new();
+        for id in ready {
+            if let Some(w) = self.bm(node).waiters.get_mut(&id) {
+                w.replica = Some(ReplicaOutcome::Acked);
+                let msg = w.msg;
+                if let Some(status) = self.respond_if_ready(node, id) {
+                    answered.push((msg, status));
+                }
+            }
+        }
+        let mut text = format!("{node}: replica has {}", plural(records as usize, "record"));
+        // A replication envelope was lost: start again from what the replica has.
+        let in_flight = self.net.envelopes.values().any(|e| e.kind == EnvelopeKind::Replicate);
+        if records < self.b(node).shipped && !in_flight {
+            self.bm(node).shipped = records;
+            let msgs = self.ship(node)?;
+            text.push_str(&format!("; reships {}", msgs_text(&msgs)));
+        }
+        let msgs = answered.iter().map(|(m, _)| *m).collect();
+        Ok((Some(node), text + &answers_text(&answered), msgs))
+    }
+
+    fn persist_offsets(&mut self, node: Node) -> Out {
+        let b = self.bm(node);
+        b.persist_tick = false;
+        b.persisted = b.committed;
+        let persisted = b.persisted;
+        let mut text = format!("{node}: persisted consumer offset {persisted} to disk (consumerOffset.json)");
+        if self.settings.broker_replication != Replication::None && self.slave_available() {
+            self.bm(Node::Replica).synced_offset = persisted;
+            text.push_str("; the replica syncs it");
+        }
+        (Some(node), text, vec![])
+    }
+
+    // ----- broker: consume side --------------------------------------------------------------
+
+    /// Sends every record past the consumer's pull position (long polling answers at once).
+    fn dispatch(&mut self) -> Vec<MsgId> {
+        let master = self.master;
+        let b = self.b(master);
+        if !b.up || !b.consumer_online {
+            return vec![];
+        }
+        let epoch = b.pull_epoch;
+        let mut sent = Vec::new();
+        while self.b(master).pull_pos < self.b(master).len() {
+            let offset = self.b(master).pull_pos;
+            let msg = self.b(master).index[offset as usize].msg;
+            self.bm(master).pull_pos += 1;
+            let payload = Payload::Delivery { epoch, item: Item::Main(offset), msg, reconsume: 0 };
+            self.send(EnvelopeKind::Delivery, master, Node::Consumer, payload);
+            sent.push(msg);
+        }
+        sent
+    }
+
+    fn deliver_retry(&mut self, node: Node, entry: u64) -> Option<MsgId> {
+        let b = self.b(node);
+        let epoch = b.pull_epoch;
+        let r = *b.retry.get(&entry)?;
+        self.bm(node).retry.get_mut(&entry)?.delivered = true;
+        let payload =
+            Payload::Delivery { epoch, item: Item::Retry(entry), msg: r.msg, reconsume: r.reconsume };
+        self.send(EnvelopeKind::Delivery, node, Node::Consumer, payload);
+        Some(r.msg)
+    }
+
+    fn retry_due(&mut self, node: Node, entry: u64) -> Out {
+        let Some(r) = self.b(node).retry.get(&entry).copied() else {
+            return (Some(node), format!("{node}: retry entry gone"), vec![]);
+        };
+        if !self.b(node).consumer_online || node != self.master {
+            let text = format!("{node}: retry {} of {} is due; the consumer is offline", r.reconsume, r.msg);
+            return (Some(node), text, vec![r.msg]);
+        }
+        self.deliver_retry(node, entry);
+        (Some(node), format!("{node}: delivers {} again (retry {})", r.msg, r.reconsume), vec![r.msg])
+    }
+
+    fn on_commit(&mut self, node: Node, offset: Option<u64>, verdict: Option<Verdict>) -> Out {
+        if node != self.master {
+            return (Some(node), format!("{node}: ignored a commit (not the master)"), vec![]);
+        }
+        let mut parts = Vec::new();
+        let mut msgs = Vec::new();
+        if let Some(v) = offset {
+            let v = v.min(self.b(node).len());
+            if v > self.b(node).committed {
+                self.bm(node).committed = v;
+                self.arm_persist(node);
+                parts.push(format!("committed offset {v} (in memory)"));
+            }
+        }
+        match verdict {
+            Some(Verdict::Done(Item::Retry(entry))) => {
+                self.bm(node).retry.remove(&entry);
+            }
+            Some(Verdict::SendBack { item, msg, reconsume }) => {
+                msgs.push(msg);
+                if let Item::Retry(entry) = item {
+                    self.bm(node).retry.remove(&entry);
+                }
+                if reconsume >= self.settings.consumer_max_retries {
+                    self.bm(node).dlq.push(msg);
+                    self.alerts.push(format!("{msg} dead-lettered after {reconsume} retries"));
+                    parts.push(format!("{msg} moved to the dead-letter queue after {reconsume} retries"));
+                } else {
+                    let n = reconsume + 1;
+                    let delay = retry_delay_ms(n);
+                    let due_ms = self.now + delay;
+                    let b = self.bm(node);
+                    let entry = b.next_retry;
+                    b.next_retry += 1;
+                    b.retry.insert(entry, RetryEntry { msg, reconsume: n, due_ms, delivered: false });
+                    let life = b.life;
+                    self.schedule(due_ms, Due::RetryReady { node, entry, life });
+                    parts.push(format!("{msg} scheduled for retry {n} in {}", duration_text(delay)));
+                }
+            }
+            _ => {}
+        }
+        if parts.is_empty() {
+            parts.push("commit changes nothing".to_owned());
+        }
+        (Some(node), format!("{node}: {}", parts.join("; ")), msgs)
+    }
+
+    fn rejoin(&mut self, epoch: u32, from: Option<u64>) -> Out {
+        let master = self.master;
+        if !self.node_up(master) || !self.net.connected(master, Node::Consumer) {
+            self.consumer.needs_repull = true;
+            return (
+                Some(Node::Consumer),
+                format!("consumer: cannot reach {master}; will pull when it can"),
+                vec![],
+            );
+        }
+        let len = self.b(master).len();
+        let committed = self.b(master).committed;
+        let pos = from.unwrap_or(committed).min(len);
+        let b = self.bm(master);
+        b.pull_epoch = epoch;
+        b.consumer_online = true;
+        b.pull_pos = pos;
+        let mut text = match from {
+            None => format!("{master}: consumer rejoined; pulls from its committed offset {pos}"),
+            Some(_) => format!("{master}: consumer pulls again from offset {pos}"),
+        };
+        if self.consumer.next_offset.is_some_and(|n| n > pos) {
+            self.consumer.next_offset = Some(pos);
+            text.push_str(" (offset corrected to the end of the log)");
+        }
+        let redeliver: Vec<u64> =
+            self.b(master).retry.iter().filter(|(_, r)| r.due_ms <= self.now).map(|(id, _)| *id).collect();
+        let mut msgs = Vec::new();
+        for entry in redeliver {
+            msgs.extend(self.deliver_retry(master, entry));
+        }
+        let sent = self.dispatch();
+        if !sent.is_empty() || !msgs.is_empty() {
+            text.push_str(&format!("; delivers {}", msgs_text(&[msgs.clone(), sent.clone()].concat())));
+        }
+        msgs.extend(sent);
+        (Some(master), text, msgs)
+    }
+
+    // ----- consumer --------------------------------------------------------------------------
+
+    fn repull(&mut self, from: Option<u64>) {
+        self.consumer.epoch += 1;
+        self.consumer.needs_repull = false;
+        let epoch = self.consumer.epoch;
+        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { epoch, from });
+    }
+
+    fn pull_timeout(&mut self) -> Out {
+        let node = Some(Node::Consumer);
+        if !self.net.connected(Node::Consumer, self.master) || !self.node_up(self.master) {
+            self.consumer.needs_repull = true;
+            return (
+                node,
+                "consumer: pull timed out; the broker is unreachable, will pull when it is".into(),
+                vec![],
+            );
+        }
+        let from = self.consumer.next_offset;
+        self.repull(from);
+        let at = from.map_or("its committed offset".to_owned(), |o| format!("offset {o}"));
+        (node, format!("consumer: pull timed out (response lost); pulls again from {at}"), vec![])
+    }
+
+    fn on_delivery(&mut self, epoch: u32, item: Item, msg: MsgId, reconsume: u32) -> Out {
+        let node = Some(Node::Consumer);
+        if epoch != self.consumer.epoch {
+            return (node, format!("consumer: ignored {msg} from an earlier pull"), vec![msg]);
+        }
+        let label = match item {
+            Item::Main(offset) => {
+                if let Some(next) = self.consumer.next_offset
+                    && next != offset
+                {
+                    let text =
+                        format!("consumer: ignored {msg} at offset {offset}: it pulls offset {next} first");
+                    return (node, text, vec![msg]);
+                }
+                self.consumer.next_offset = Some(offset + 1);
+                self.consumer.in_flight.insert(offset);
+                format!("offset {offset}")
+            }
+            Item::Retry(_) => format!("retry {reconsume}"),
+        };
+        let info = self.info(msg);
+        info.deliveries += 1;
+        let (producer, seq, n) = (info.producer, info.seq, info.deliveries);
+        let mut text = format!("consumer: received {msg} ({label}, delivery {n})");
+        if self.settings.consumer_check_seq {
+            let expected = *self.consumer.seq_next.get(&producer).unwrap_or(&1);
+            if seq > expected {
+                let missing: Vec<MsgId> = self
+                    .ledger
+                    .iter()
+                    .filter(|m| m.producer == producer && (expected..seq).contains(&m.seq))
+                    .map(|m| m.id)
+                    .collect();
+                for id in &missing {
+                    self.info(*id).detected = true;
+                }
+                let gap = if seq - expected == 1 {
+                    format!("seq {expected}")
+                } else {
+                    format!("seq {expected}..{}", seq - 1)
+                };
+                self.alerts.push(format!("sequence gap: {producer} {gap} missing before seq {seq}"));
+                text.push_str(&format!("; sequence check: {producer} {gap} missing (gap detected)"));
+            }
+            if seq >= expected {
+                self.consumer.seq_next.insert(producer, seq + 1);
+            }
+        }
+        let async_mode = self.settings.consumer_mode == ConsumeMode::Async;
+        let early = async_mode || self.settings.consumer_commit == CommitTiming::Before;
+        if early {
+            if let Item::Main(offset) = item {
+                self.consumer.in_flight.remove(&offset);
+            }
+            let offset = self.consumer.commit_offset();
+            let master = self.master;
+            let payload = Payload::Commit { offset, verdict: Some(Verdict::Done(item)) };
+            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+            text.push_str(if async_mode {
+                "; async mode: reports CONSUME_SUCCESS now and hands the work to a thread"
+            } else {
+                "; commits before processing"
+            });
+        }
+        let work = self.consumer.next_work;
+        self.consumer.next_work += 1;
+        self.consumer.work.insert(work, Work { msg, item, reconsume, reported_early: early, async_mode });
+        let life = self.consumer.life;
+        self.schedule(self.now + PROCESS_MS, Due::ProcessDone { work, life });
+        text.push_str(&format!("; processing ({PROCESS_MS} ms)"));
+        (node, text, vec![msg])
+    }
+
+    fn process_done(&mut self, id: u64) -> Out {
+        let node = Some(Node::Consumer);
+        let Some(w) = self.consumer.work.remove(&id) else {
+            return (node, "consumer: nothing to finish".into(), vec![]);
+        };
+        let msg = w.msg;
+        let master = self.master;
+        if self.consumer.fail_next > 0 {
+            self.consumer.fail_next -= 1;
+            if w.reported_early {
+                let cause =
+                    if w.async_mode { Cause::AsyncConsumeFailed } else { Cause::CommittedBeforeProcessing };
+                self.lose(&[msg], cause);
+                let text = format!(
+                    "consumer: business logic failed on {msg}, but success was already reported; nobody will retry it"
+                );
+                return (node, text, vec![msg]);
+            }
+            if let Item::Main(offset) = w.item {
+                self.consumer.in_flight.remove(&offset);
+            }
+            let offset = self.consumer.commit_offset();
+            let verdict = Verdict::SendBack { item: w.item, msg, reconsume: w.reconsume };
+            self.send(
+                EnvelopeKind::Commit,
+                Node::Consumer,
+                master,
+                Payload::Commit { offset, verdict: Some(verdict) },
+            );
+            let text =
+                format!("consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry");
+            return (node, text, vec![msg]);
+        }
+        let idempotent = self.settings.consumer_idempotent;
+        let mut text = if idempotent && self.consumer.dedupe.contains(&msg) {
+            format!("consumer: {msg} is already in the dedupe store; effect skipped")
+        } else {
+            if idempotent {
+                self.consumer.dedupe.insert(msg);
+            }
+            let info = self.info(msg);
+            info.effects += 1;
+            if info.effects == 1 {
+                format!("consumer: processed {msg} (business effect applied)")
+            } else {
+                format!("consumer: processed {msg} AGAIN (effect #{}: a duplicate)", info.effects)
+            }
+        };
+        if !w.reported_early {
+            if let Item::Main(offset) = w.item {
+                self.consumer.in_flight.remove(&offset);
+            }
+            let offset = self.consumer.commit_offset();
+            let payload = Payload::Commit { offset, verdict: Some(Verdict::Done(w.item)) };
+            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+            if let Some(o) = offset {
+                text.push_str(&format!("; commits offset {o}"));
+            } else {
+                text.push_str("; acks it");
+            }
+        }
+        (node, text, vec![msg])
+    }
+
+    // ----- commands --------------------------------------------------------------------------
+
+    /// Applies one world-changing command (not step/run/back) as one step. A refusal changes
+    /// nothing and says why.
+    pub fn command(&mut self, command: &Command) -> Result<Result<Event, String>, String> {
+        let out = match command {
+            Command::Send(n) => self.cmd_send(*n),
+            Command::Set { key, value } => self.cmd_set(key, value)?,
+            Command::Crash(node, kind) => self.cmd_crash(*node, *kind)?,
+            Command::Restart(node) => self.cmd_restart(*node)?,
+            Command::DropNext(kind) => {
+                self.net.armed.insert(*kind);
+                Ok((None, format!("network: the next {} envelope will be dropped", kind.name()), vec![]))
+            }
+            Command::Partition(node) => self.cmd_partition(*node),
+            Command::Heal => self.cmd_heal()?,
+            Command::FailNext(n) => {
+                self.consumer.fail_next += n;
+                let text = format!(
+                    "consumer: the business logic will fail for the next {}",
+                    plural(self.consumer.fail_next as usize, "delivery").replace("deliverys", "deliveries")
+                );
+                Ok((Some(Node::Consumer), text, vec![]))
+            }
+            Command::PromoteReplica => self.cmd_promote()?,
+            Command::Step(_) | Command::Run(_) | Command::Back(_) => {
+                Err(format!("`{command}` is not a world command"))
+            }
+        };
+        Ok(out.map(|out| self.emit(out)))
+    }
+
+    fn cmd_send(&mut self, n: u64) -> Result<Out, String> {
+        if !self.producer.up {
+            return Err("send: the producer is down; restart it first".into());
+        }
+        let mut ids = Vec::new();
+        let producer = self.producer.id;
+        let first_seq = self.producer.next_seq;
+        let life = self.producer.life;
+        for _ in 0..n {
+            let id = MsgId(self.ledger.len() as u64 + 1);
+            let seq = self.producer.next_seq;
+            self.producer.next_seq += 1;
+            self.ledger.push(MsgInfo::new(id, producer, seq));
+            self.producer.pending.insert(id, Pending { attempt: 0, first_ms: None, awaiting: false });
+            if self.settings.producer_outbox {
+                self.producer.outbox.insert(id, OutboxRow { tries: 0, state: RowState::Pending });
+            }
+            self.schedule(self.now, Due::Transmit { msg: id, life });
+            ids.push(id);
+        }
+        let last_seq = first_seq + n - 1;
+        let seqs = if n == 1 { format!("seq {first_seq}") } else { format!("seq {first_seq}..{last_seq}") };
+        let mut text = format!("producer: created {} ({producer} {seqs}) in memory", msgs_text(&ids));
+        if self.settings.producer_outbox {
+            text.push_str("; wrote them to the outbox (local message table) first");
+        }
+        Ok((Some(Node::Producer), text, ids))
+    }
+
+    fn cmd_set(&mut self, key: &str, value: &str) -> Result<Result<Out, String>, String> {
+        if let Err(e) = self.settings.set(key, value) {
+            return Ok(Err(e.to_string()));
+        }
+        let help = crate::settings::spec(key).map_or("", |s| s.help);
+        let mut text = format!("settings: {key} = {value} ({help})");
+        if key == "broker.replication" {
+            text.push_str(&self.reconnect_replica()?);
+        }
+        Ok(Ok((None, text, vec![])))
+    }
+
+    fn cmd_crash(&mut self, node: Node, kind: CrashKind) -> Result<Result<Out, String>, String> {
+        if !self.node_up(node) {
+            return Ok(Err(format!("crash {node}: {node} is already down")));
+        }
+        let how = match kind {
+            CrashKind::Process => "killed (process crash)",
+            CrashKind::Power => "lost power",
+            CrashKind::Disk => "lost its disk",
+        };
+        let out = match node {
+            Node::Producer => {
+                let p = &mut self.producer;
+                p.up = false;
+                p.life += 1;
+                p.scan_tick = false;
+                let lost: Vec<MsgId> = std::mem::take(&mut p.pending).into_keys().collect();
+                let rows = p.pending_rows();
+                self.lose(&lost, Cause::ProducerCrashedUnsent);
+                let mut text = format!("producer: {how}; its memory is gone");
+                if !lost.is_empty() {
+                    text.push_str(&format!(" with {} (unsent or awaiting a result)", msgs_text(&lost)));
+                }
+                if rows > 0 {
+                    text.push_str(&format!("; the outbox keeps {}", plural(rows, "pending row")));
+                }
+                (Some(node), text, lost)
+            }
+            Node::Consumer => {
+                let c = &mut self.consumer;
+                c.up = false;
+                c.life += 1;
+                c.in_flight.clear();
+                c.next_offset = None;
+                let work: Vec<Work> = std::mem::take(&mut c.work).into_values().collect();
+                let master = self.master;
+                self.bm(master).consumer_online = false;
+                let mut lost = Vec::new();
+                let mut text = format!("consumer: {how}");
+                for w in &work {
+                    if w.reported_early {
+                        let cause = if w.async_mode {
+                            Cause::AsyncConsumeFailed
+                        } else {
+                            Cause::CommittedBeforeProcessing
+                        };
+                        self.lose(&[w.msg], cause);
+                        lost.push(w.msg);
+                    }
+                }
+                let all: Vec<MsgId> = work.iter().map(|w| w.msg).collect();
+                if !all.is_empty() {
+                    text.push_str(&format!("; work in progress on {} is gone", msgs_text(&all)));
+                }
+                if !lost.is_empty() {
+                    text.push_str(&format!(" (already reported done: {})", msgs_text(&lost)));
+                }
+                (Some(node), text, all)
+            }
+            Node::Broker | Node::Replica => {
+                let written = self.b(node).written_pos;
+                let flushed = self.b(node).flushed_pos;
+                let is_master = node == self.master;
+                let report = self.brokers[bi(node)].crash(kind, &mut self.rng)?;
+                let cause =
+                    if kind == CrashKind::Disk { Cause::LostWithDisk } else { Cause::LostInPageCache };
+                self.lose(&report.cut, cause);
+                self.lose(&report.retry_lost, Cause::LostWithDisk);
+                let mut text = format!("{node}: {how}");
+                match kind {
+                    CrashKind::Process => text.push_str(&format!(
+                        "; its memory is gone, the page cache keeps bytes 0..{written} ({flushed} on disk)"
+                    )),
+                    CrashKind::Power => {
+                        if report.cut.is_empty() {
+                            text.push_str(&format!(
+                                "; nothing was only in the page cache (bytes 0..{flushed} on disk)"
+                            ));
+                        } else {
+                            text.push_str(&format!(
+                                "; the page cache is gone: {} (bytes {}..{}) never reached disk",
+                                msgs_text(&report.cut),
+                                report.cut_bytes.0,
+                                report.cut_bytes.1
+                            ));
+                        }
+                        if report.torn_bytes > 0 {
+                            text.push_str(&format!(
+                                "; a torn write left {} garbage bytes",
+                                report.torn_bytes
+                            ));
+                        }
+                    }
+                    CrashKind::Disk => {
+                        let all = [report.cut.clone(), report.retry_lost.clone()].concat();
+                        text.push_str(&format!("; its files are gone with {}", msgs_text(&all)));
+                    }
+                }
+                if is_master {
+                    text.push_str(&format!(
+                        "; consumer offset back to the persisted {}",
+                        self.b(node).committed
+                    ));
+                }
+                let msgs = [report.cut, report.retry_lost].concat();
+                (Some(node), text, msgs)
+            }
+        };
+        Ok(Ok(out))
+    }
+
+    fn cmd_restart(&mut self, node: Node) -> Result<Result<Out, String>, String> {
+        if node.has_log() && self.b(node).role == Role::Retired {
+            return Ok(Err(format!("restart {node}: it was replaced by the promoted replica")));
+        }
+        if self.node_up(node) {
+            return Ok(Err(format!("restart {node}: {node} is up")));
+        }
+        match node {
+            Node::Producer => {
+                let p = &mut self.producer;
+                p.up = true;
+                p.id = crate::ids::ProducerId(p.id.0 + 1);
+                p.next_seq = 1;
+                let rows = p.rows_to_scan().len();
+                let mut text = format!("producer: restarted as {} (sequence numbers start again at 1)", p.id);
+                if rows > 0 {
+                    self.arm_outbox_scan();
+                    text.push_str(&format!(
+                        "; the outbox scanner will resend {}",
+                        plural(rows, "pending row")
+                    ));
+                }
+                Ok(Ok((Some(node), text, vec![])))
+            }
+            Node::Consumer => {
+                self.consumer.up = true;
+                self.repull(None);
+                let text = "consumer: restarted; asks the broker for its committed offset".to_owned();
+                Ok(Ok((Some(node), text, vec![])))
+            }
+            Node::Broker | Node::Replica => {
+                let (line, cut) = self.bm(node).restart()?;
+                self.lose(&cut, Cause::LostInPageCache);
+                let mut text = format!("{node}: restarted; {line}");
+                let b = self.b(node);
+                if b.written_pos > b.flushed_pos {
+                    let flush = if node == self.master {
+                        self.settings.broker_flush
+                    } else {
+                        self.settings.replica_flush
+                    };
+                    if flush == FlushMode::Async {
+                        self.arm_flush_tick(node);
+                    }
+                }
+                if node == self.master {
+                    text.push_str(&format!("; consumer offset {}", self.b(node).committed));
+                    let life = self.b(node).life;
+                    let now = self.now;
+                    let entries: Vec<(u64, u64)> = self
+                        .bm(node)
+                        .retry
+                        .iter_mut()
+                        .map(|(id, r)| {
+                            r.delivered = false;
+                            (*id, r.due_ms.max(now))
+                        })
+                        .collect();
+                    for (entry, at) in entries {
+                        self.schedule(at, Due::RetryReady { node, entry, life });
+                    }
+                    if self.consumer.up {
+                        let from = self.consumer.next_offset;
+                        self.repull(from);
+                    }
+                }
+                text.push_str(&self.reconnect_replica()?);
+                Ok(Ok((Some(node), text, cut)))
+            }
+        }
+    }
+
+    fn cmd_partition(&mut self, node: Node) -> Result<Out, String> {
+        if self.net.partitioned.contains(&node) {
+            return Err(format!("partition {node}: {node} is already cut off; `heal` reconnects it"));
+        }
+        self.net.partition(node);
+        let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
+        let mut text = format!("network: {node} is cut off from every other node");
+        if doomed > 0 {
+            text.push_str(&format!("; {} in flight will be lost", plural(doomed, "envelope")));
+        }
+        Ok((Some(node), text, vec![]))
+    }
+
+    fn cmd_heal(&mut self) -> Result<Result<Out, String>, String> {
+        let was = std::mem::take(&mut self.net.partitioned);
+        if was.is_empty() {
+            return Ok(Err("heal: nothing is partitioned".into()));
+        }
+        let names: Vec<&str> = was.iter().map(|n| n.name()).collect();
+        let mut text = format!("network: healed; {} reconnected", names.join(", "));
+        let master = self.master;
+        if self.consumer.up
+            && (self.consumer.needs_repull || was.contains(&Node::Consumer) || was.contains(&master))
+        {
+            let from = self.consumer.next_offset;
+            self.repull(from);
+            text.push_str("; the consumer pulls again");
+        }
+        if was.contains(&Node::Replica) || was.contains(&master) {
+            text.push_str(&self.reconnect_replica()?);
+        }
+        Ok(Ok((None, text, vec![])))
+    }
+
+    fn cmd_promote(&mut self) -> Result<Result<Out, String>, String> {
+        if self.master != Node::Broker || self.b(Node::Replica).role != Role::Slave {
+            return Ok(Err("promote replica: the replica is already the master".into()));
+        }
+        if !self.b(Node::Replica).up {
+            return Ok(Err("promote replica: the replica is down; restart it first".into()));
+        }
+        let old_up = self.b(Node::Broker).up;
+        if old_up
+            && self.net.connected(Node::Broker, Node::Replica)
+            && !self.net.partitioned.contains(&Node::Broker)
+        {
+            return Ok(Err(
+                "promote replica: the broker is up and reachable; crash or partition it first".into()
+            ));
+        }
+        // The old master is fenced off: what only it had is abandoned.
+        let old = &self.brokers[0];
+        let abandoned: BTreeSet<MsgId> = old
+            .live_entries(old.committed)
+            .iter()
+            .map(|e| e.msg)
+            .chain(old.retry.values().map(|r| r.msg))
+            .collect();
+        if old_up {
+            self.brokers[0].crash(CrashKind::Process, &mut self.rng)?;
+        }
+        self.brokers[0].role = Role::Retired;
+        let abandoned: Vec<MsgId> = abandoned.into_iter().collect();
+        self.lose(&abandoned, Cause::LostInFailover);
+        let r = &mut self.brokers[1];
+        r.role = Role::Master;
+        r.committed = r.synced_offset.min(r.len());
+        r.persisted = r.committed;
+        r.consumer_online = false;
+        let has: Vec<MsgId> = r.index.iter().map(|e| e.msg).collect();
+        let committed = r.committed;
+        self.master = Node::Replica;
+        let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
+        let mut text = format!(
+            "replica: promoted to master with {} (consumer offset {committed})",
+            plural(has.len(), "record")
+        );
+        if !had_only_old.is_empty() {
+            text.push_str(&format!("; it never had {}", msgs_text(&had_only_old)));
+        }
+        if self.settings.broker_flush == FlushMode::Async
+            && self.b(Node::Replica).written_pos > self.b(Node::Replica).flushed_pos
+        {
+            self.arm_flush_tick(Node::Replica);
+        }
+        if self.consumer.up {
+            self.repull(None);
+            self.consumer.next_offset = None;
+            self.consumer.in_flight.clear();
+            text.push_str("; the consumer switches to it");
+        }
+        Ok(Ok((Some(Node::Replica), text, had_only_old)))
+    }
+
+    // ----- reading the world -----------------------------------------------------------------
+
+    /// Where every copy of every message is now, indexed like the ledger.
+    fn places(&self) -> Vec<Vec<Place>> {
+        let mut places: Vec<BTreeSet<Place>> = vec![BTreeSet::new(); self.ledger.len()];
+        let mut put = |id: MsgId, place: Place| {
+            if let Some(set) = places.get_mut((id.0 - 1) as usize) {
+                set.insert(place);
+            }
+        };
+        for id in self.producer.pending.keys() {
+            put(*id, Place::ProducerMemory);
+        }
+        for (id, row) in &self.producer.outbox {
+            if row.state == RowState::Pending {
+                put(*id, Place::Outbox);
+            }
+        }
+        for env in self.net.envelopes.values() {
+            for id in env.payload.copies() {
+                put(id, Place::InFlight);
+            }
+        }
+        let master_committed = self.b(self.master).committed;
+        for b in &self.brokers {
+            if b.role == Role::Retired {
+                continue;
+            }
+            let from =
+                if b.role == Role::Master { b.committed } else { b.synced_offset.max(master_committed) };
+            let (cache, disk) = match b.node {
+                Node::Replica => (Place::ReplicaPageCache, Place::ReplicaDisk),
+                _ => (Place::BrokerPageCache, Place::BrokerDisk),
+            };
+            for e in b.live_entries(from) {
+                put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
+            }
+            for r in b.retry.values() {
+                put(r.msg, Place::RetryQueue);
+            }
+            for id in &b.dlq {
+                put(*id, Place::DeadLetterQueue);
+            }
+        }
+        for w in self.consumer.work.values() {
+            put(w.msg, Place::ConsumerProcessing);
+        }
+        places.into_iter().map(|s| s.into_iter().collect()).collect()
+    }
+
+    /// Every message with its copies, fate and cause.
+    pub fn messages(&self) -> Vec<MessageView> {
+        let places = self.places();
+        self.ledger
+            .iter()
+            .zip(places)
+            .map(|(info, places)| {
+                let (fate, cause) = ledger::fate(info, &places);
+                MessageView {
+                    id: info.id,
+                    producer: info.producer,
+                    seq: info.seq,
+                    token: ledger::token(fate, &places),
+                    places,
+                    status: info.status,
+                    fate,
+                    cause,
+                    effects: info.effects,
+                    detected: info.detected,
+                    attempts: info.attempts,
+                    deliveries: info.deliveries,
+                }
+            })
+            .collect()
+    }
+
+    pub fn totals(messages: &[MessageView], ledger_acked: u64) -> Totals {
+        let count = |f: Fate| messages.iter().filter(|m| m.fate == f).count() as u64;
+        Totals {
+            sent: messages.len() as u64,
+            acked: ledger_acked,
+            processed: count(Fate::Processed),
+            duplicated: count(Fate::Duplicated),
+            lost: count(Fate::Lost),
+            failed: count(Fate::Failed),
+            dead_lettered: count(Fate::DeadLettered),
+            pending: count(Fate::Pending),
+        }
+    }
+
+    pub fn acked(&self) -> u64 {
+        self.ledger.iter().filter(|m| m.acked).count() as u64
+    }
+
+    pub fn in_flight(&self) -> Vec<EnvelopeView> {
+        self.net.envelopes.values().map(Envelope::view).collect()
+    }
+
+    pub fn nodes(&self) -> Vec<NodeView> {
+        let master = self.b(self.master);
+        Node::ALL
+            .into_iter()
+            .map(|node| {
+                let partitioned = self.net.partitioned.contains(&node);
+                let up = self.node_up(node);
+                let mut view = NodeView {
+                    node,
+                    up,
+                    partitioned,
+                    role: String::new(),
+                    log: None,
+                    replicated_pos: None,
+                    committed_offset: None,
+                    persisted_offset: None,
+                    in_memory: 0,
+                    outbox_pending: 0,
+                    note: String::new(),
+                };
+                match node {
+                    Node::Producer => {
+                        let p = &self.producer;
+                        view.role = "producer".into();
+                        view.in_memory = p.pending.len();
+                        view.outbox_pending = p.pending_rows();
+                        view.note = if p.up {
+                            format!("{}, next seq {}, {} in memory", p.id, p.next_seq, p.pending.len())
+                        } else {
+                            "down: crashed".into()
+                        };
+                    }
+                    Node::Consumer => {
+                        let c = &self.consumer;
+                        view.role = "consumer".into();
+                        view.committed_offset = Some(master.committed);
+                        view.persisted_offset = Some(master.persisted);
+                        view.in_memory = c.work.len();
+                        view.note = if !c.up {
+                            "down: crashed".into()
+                        } else if c.work.is_empty() {
+                            "waiting for messages".into()
+                        } else {
+                            let ids: Vec<MsgId> = c.work.values().map(|w| w.msg).collect();
+                            format!("processing {}", msgs_text(&ids))
+                        };
+                        if c.fail_next > 0 {
+                            view.note.push_str(&format!("; fails the next {}", c.fail_next));
+                        }
+                    }
+                    Node::Broker | Node::Replica => {
+                        let b = self.b(node);
+                        view.role = match (b.role, node) {
+                            (Role::Master, Node::Replica) => "master (promoted)",
+                            (Role::Master, _) => "master",
+                            (Role::Slave, _) => "slave",
+                            (Role::Retired, _) => "retired",
+                        }
+                        .into();
+                        view.log = Some(LogView {
+                            written_pos: b.written_pos,
+                            flushed_pos: b.flushed_pos,
+                            records: b.len(),
+                        });
+                        if b.role == Role::Master {
+                            let acked = b.replica_acked.min(b.len());
+                            let pos = if acked == 0 { 0 } else { b.index[(acked - 1) as usize].end };
+                            view.replicated_pos = Some(pos);
+                            view.committed_offset = Some(b.committed);
+                            view.persisted_offset = Some(b.persisted);
+                        }
+                        view.note = if b.role == Role::Retired {
+                            "retired: replaced by the promoted replica".into()
+                        } else if !b.up {
+                            "down: crashed".into()
+                        } else {
+                            format!(
+                                "{} records, {} dirty bytes",
+                                b.len(),
+                                b.written_pos.saturating_sub(b.flushed_pos)
+                            )
+                        };
+                    }
+                }
+                view
+            })
+            .collect()
+    }
+
+    /// Checks the invariants the randomized sweep relies on; returns the first broken one.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for b in &self.brokers {
+            if b.flushed_pos > b.written_pos {
+                return Err(format!(
+                    "{}: flushed_pos {} > written_pos {}",
+                    b.node, b.flushed_pos, b.written_pos
+                ));
+            }
+            if let Some(log) = &b.open
+                && (log.written_pos() != b.written_pos || log.flushed_pos() != b.flushed_pos)
+            {
+                return Err(format!("{}: positions out of sync with the log", b.node));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn answers_text(answered: &[(MsgId, SendStatus)]) -> String {
+    if answered.is_empty() {
+        return String::new();
+    }
+    let mut by_status: BTreeMap<&'static str, Vec<MsgId>> = BTreeMap::new();
+    for (msg, status) in answered {
+        by_status.entry(status.name()).or_default().push(*msg);
+    }
+    let parts: Vec<String> = by_status
+        .into_iter()
+        .map(|(status, ids)| format!("answers {status} to {}", msgs_text(&ids)))
+        .collect();
+    format!("; {}", parts.join(", "))
+}
+
+fn duration_text(ms: u64) -> String {
+    match ms {
+        ms if ms >= 3_600_000 && ms % 3_600_000 == 0 => format!("{} h", ms / 3_600_000),
+        ms if ms >= 60_000 && ms % 60_000 == 0 => format!("{} min", ms / 60_000),
+        ms if ms >= 1000 && ms % 1000 == 0 => format!("{} s", ms / 1000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_ladder_matches_rocketmq() {
+        let ladder: Vec<u64> = (1..=16).map(retry_delay_ms).collect();
+        assert_eq!(ladder[0], 10_000);
+        assert_eq!(ladder[1], 30_000);
+        assert_eq!(ladder[15], 7_200_000);
+        assert_eq!(retry_delay_ms(40), 7_200_000);
+        let total: u64 = ladder.iter().sum();
+        assert_eq!(total, (4 * 60 + 46) * 60_000, "about 4 h 46 min");
+        assert!(total < RUN_BOUND_MS);
+    }
+}

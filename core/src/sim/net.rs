@@ -1,0 +1,167 @@
+//! The network: envelopes in flight between nodes, partitions, and armed `drop next` faults.
+//!
+//! The network never changes a node; it only decides whether an envelope arrives. An envelope is
+//! doomed when it is sent across a partition, when a `drop next` of its kind is armed, or when a
+//! partition cuts it off in flight.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::command::DropKind;
+use crate::ids::{MsgId, Node};
+use crate::log::Record;
+use crate::view::{EnvelopeKind, EnvelopeView, SendStatus};
+
+/// What a consumer is working on: a main-queue offset or a retry-queue entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Item {
+    Main(u64),
+    Retry(u64),
+}
+
+/// The consumer's verdict on an item, carried by a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// CONSUME_SUCCESS (or the early ack of commit-before / async mode).
+    Done(Item),
+    /// RECONSUME_LATER: the message goes back to the broker for the retry ladder.
+    SendBack { item: Item, msg: MsgId, reconsume: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    Request {
+        msg: MsgId,
+        attempt: u32,
+    },
+    Response {
+        msg: MsgId,
+        attempt: u32,
+        status: SendStatus,
+    },
+    Replicate {
+        first_index: u64,
+        records: Vec<Record>,
+        msgs: Vec<MsgId>,
+    },
+    ReplicaAck {
+        records: u64,
+    },
+    Delivery {
+        epoch: u32,
+        item: Item,
+        msg: MsgId,
+        reconsume: u32,
+    },
+    /// The consumer's offset (lowest offset still in flight) and what it decided.
+    Commit {
+        offset: Option<u64>,
+        verdict: Option<Verdict>,
+    },
+}
+
+impl Payload {
+    /// The messages this envelope carries a copy of (a response carries only news).
+    pub fn copies(&self) -> Vec<MsgId> {
+        match self {
+            Payload::Request { msg, .. } | Payload::Delivery { msg, .. } => vec![*msg],
+            Payload::Replicate { msgs, .. } => msgs.clone(),
+            Payload::Commit { verdict: Some(Verdict::SendBack { msg, .. }), .. } => vec![*msg],
+            _ => vec![],
+        }
+    }
+
+    /// Every message it mentions.
+    pub fn mentions(&self) -> Vec<MsgId> {
+        match self {
+            Payload::Response { msg, .. } => vec![*msg],
+            _ => self.copies(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Envelope {
+    pub kind: EnvelopeKind,
+    pub from: Node,
+    pub to: Node,
+    pub sent_ms: u64,
+    pub arrives_ms: u64,
+    /// Why it will be dropped on arrival, if it will.
+    pub doomed: Option<&'static str>,
+    pub payload: Payload,
+}
+
+impl Envelope {
+    pub fn view(&self) -> EnvelopeView {
+        EnvelopeView {
+            kind: self.kind,
+            from: self.from,
+            to: self.to,
+            messages: self.payload.mentions(),
+            sent_ms: self.sent_ms,
+            arrives_ms: self.arrives_ms,
+            doomed: self.doomed.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Net {
+    pub envelopes: BTreeMap<u64, Envelope>,
+    pub next_id: u64,
+    pub partitioned: BTreeSet<Node>,
+    pub armed: BTreeSet<DropKind>,
+}
+
+pub(crate) fn drop_kind(kind: EnvelopeKind) -> Option<DropKind> {
+    match kind {
+        EnvelopeKind::Request => Some(DropKind::Request),
+        EnvelopeKind::Response => Some(DropKind::Response),
+        EnvelopeKind::Delivery => Some(DropKind::Delivery),
+        EnvelopeKind::Commit => Some(DropKind::Commit),
+        EnvelopeKind::Replicate | EnvelopeKind::ReplicaAck => None,
+    }
+}
+
+pub(crate) fn kind_name(kind: EnvelopeKind) -> &'static str {
+    match kind {
+        EnvelopeKind::Request => "request",
+        EnvelopeKind::Response => "response",
+        EnvelopeKind::Replicate => "replication",
+        EnvelopeKind::ReplicaAck => "replica ack",
+        EnvelopeKind::Delivery => "delivery",
+        EnvelopeKind::Commit => "commit",
+    }
+}
+
+impl Net {
+    /// Puts an envelope on the wire; returns its id.
+    pub fn send(&mut self, mut env: Envelope) -> u64 {
+        if self.partitioned.contains(&env.from) || self.partitioned.contains(&env.to) {
+            env.doomed = Some("partitioned");
+        } else if let Some(kind) = drop_kind(env.kind)
+            && self.armed.remove(&kind)
+        {
+            env.doomed = Some("drop next");
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.envelopes.insert(id, env);
+        id
+    }
+
+    /// Cuts a node off: everything in flight to or from it is doomed.
+    pub fn partition(&mut self, node: Node) {
+        self.partitioned.insert(node);
+        for env in self.envelopes.values_mut() {
+            if (env.from == node || env.to == node) && env.doomed.is_none() {
+                env.doomed = Some("partitioned");
+            }
+        }
+    }
+
+    /// Whether two nodes can talk now.
+    pub fn connected(&self, a: Node, b: Node) -> bool {
+        !self.partitioned.contains(&a) && !self.partitioned.contains(&b)
+    }
+}
