@@ -189,7 +189,7 @@ impl T {
             T::LostRow => ("lost ✗", "丢失 ✗"),
             T::Offset => ("offset", "位点"),
             T::NoReplica => ("no replica", "无从节点"),
-            T::NoMessages => ("no messages yet: press s to send one", "还没有消息：按 s 发送"),
+            T::NoMessages => ("no messages yet; to send one press", "还没有消息；发送一条请按"),
             T::NoEvents => ("nothing has happened yet", "还没有事件"),
             T::Step => ("step", "步"),
             T::Playing => ("playing", "播放"),

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Ui;
 use crate::i18n::T;
+use crate::keymap::{self, Action, Scope};
 use crate::widgets::stages::token_text;
 
 pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
@@ -24,7 +25,8 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     }
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(lines.len());
     if view.messages.is_empty() {
-        lines.push(Line::styled(ui.t(T::NoMessages), theme.dim()));
+        let send = keymap::key_for(Scope::Main, Action::Send).unwrap_or_default();
+        lines.push(Line::styled(format!("{} {send}", ui.t(T::NoMessages)), theme.dim()));
     }
     let status_width =
         view.messages.iter().map(|m| m.status.map_or(1, |s| s.name().len())).max().unwrap_or(1);
