@@ -69,6 +69,8 @@ pub(crate) fn send_status(flush: FlushOutcome, replica: ReplicaOutcome) -> SendS
 pub(crate) struct Waiter {
     pub msg: MsgId,
     pub attempt: u32,
+    /// A one-way request gets no answer (RocketMQ `invokeOneway`).
+    pub oneway: bool,
     /// Record index (queue offset) and end byte of the stored copy.
     pub index: u64,
     pub end: u64,

@@ -99,6 +99,9 @@ pub(crate) struct Consumer {
     pub fail_next: u64,
     /// The pull timed out or the network cut it: pull again when possible.
     pub needs_repull: bool,
+    /// The next pull must start from the broker's committed offset (after a restart of either
+    /// side), not from the consumer's own position.
+    pub from_committed: bool,
     /// Durable: ids whose effect was applied (idempotent consumer).
     pub dedupe: BTreeSet<MsgId>,
     /// Durable: per producer, the next sequence number expected.
@@ -117,6 +120,7 @@ impl Consumer {
             next_work: 0,
             fail_next: 0,
             needs_repull: false,
+            from_committed: false,
             dedupe: BTreeSet::new(),
             seq_next: BTreeMap::new(),
         }

@@ -48,6 +48,8 @@ pub const OUTBOX_SCAN_INTERVAL_MS: u64 = 5000;
 pub const OUTBOX_MAX_TRIES: u32 = 5;
 /// A pull whose response never came is retried after this long.
 pub const PULL_TIMEOUT_MS: u64 = 1000;
+/// A message whose sendMessageBack failed is consumed again locally after this long.
+pub const LOCAL_RETRY_MS: u64 = 5000;
 /// `run` without MS stops after this much virtual time even if work remains (the whole retry
 /// ladder of 16 retries, about 4 h 46 min, fits well inside).
 pub const RUN_BOUND_MS: u64 = 24 * 3600 * 1000;
@@ -390,31 +392,51 @@ impl World {
             return Ok(self.lost_envelope(env, text));
         }
         match env.payload {
-            Payload::Request { msg, attempt } => {
+            Payload::Request { msg, attempt, oneway } => {
                 if env.to != self.master {
                     let text = format!("network: request {msg} to {} lost: it is not the master", env.to);
                     self.lose(&[msg], Cause::DroppedInNetwork);
                     return Ok((Some(env.to), text, vec![msg]));
                 }
-                self.on_request(msg, attempt)
+                self.on_request(msg, attempt, oneway)
             }
             Payload::Response { msg, attempt, status } => Ok(self.on_response(msg, attempt, status)),
-            Payload::Replicate { first_index, records, msgs } => {
-                self.on_replicate(env.to, first_index, &records, msgs)
+            Payload::Replicate { life, first_index, records, msgs } => {
+                self.on_replicate(env.to, life, first_index, &records, msgs)
             }
-            Payload::ReplicaAck { records } => self.on_replica_ack(env.to, records),
+            Payload::ReplicaAck { life, records } => self.on_replica_ack(env.to, life, records),
             Payload::Delivery { epoch, item, msg, reconsume } => {
                 Ok(self.on_delivery(epoch, item, msg, reconsume))
             }
-            Payload::Commit { offset, verdict } => Ok(self.on_commit(env.to, offset, verdict)),
+            Payload::Commit { epoch, offset, verdict } => Ok(self.on_commit(env.to, epoch, offset, verdict)),
         }
     }
 
     fn lost_envelope(&mut self, env: Envelope, text: String) -> Out {
         // Only a request carries a copy nothing else holds; a delivery or a shipment is a read
         // of a stored copy, whose own fate decides the message's.
+        let mut text = text;
         if let Payload::Request { msg, .. } = env.payload {
             self.lose(&[msg], Cause::DroppedInNetwork);
+        }
+        // A failed sendMessageBack: the consumer keeps the message and consumes it again locally
+        // (its offset is already past it, so it now lives only in the consumer's memory).
+        if let Payload::Commit { verdict: Some(Verdict::SendBack { item, msg, reconsume }), .. } = env.payload
+        {
+            if self.consumer.up {
+                let work = self.consumer.next_work;
+                self.consumer.next_work += 1;
+                let w = Work { msg, item, reconsume, reported_early: true, async_mode: false };
+                self.consumer.work.insert(work, w);
+                let life = self.consumer.life;
+                self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
+                text.push_str(&format!(
+                    "; the consumer will consume {msg} again locally in {} s",
+                    LOCAL_RETRY_MS / 1000
+                ));
+            } else {
+                self.lose(&[msg], Cause::DroppedInNetwork);
+            }
         }
         if let Payload::Delivery { epoch, .. } = env.payload
             && self.consumer.up
@@ -470,7 +492,12 @@ impl World {
         info.attempts += 1;
         let (producer, seq) = (info.producer, info.seq);
         let master = self.master;
-        self.send(EnvelopeKind::Request, Node::Producer, master, Payload::Request { msg, attempt });
+        self.send(
+            EnvelopeKind::Request,
+            Node::Producer,
+            master,
+            Payload::Request { msg, attempt, oneway: mode == SendMode::Oneway },
+        );
         match mode {
             SendMode::Oneway => {
                 self.producer.pending.remove(&msg);
@@ -616,7 +643,7 @@ impl World {
 
     // ----- broker: store ---------------------------------------------------------------------
 
-    fn on_request(&mut self, msg: MsgId, attempt: u32) -> Result<Out, String> {
+    fn on_request(&mut self, msg: MsgId, attempt: u32, oneway: bool) -> Result<Out, String> {
         let master = self.master;
         let info = &self.ledger[(msg.0 - 1) as usize];
         let len = self.rng.usize(64..=256);
@@ -657,7 +684,7 @@ impl World {
         let b = self.bm(master);
         let waiter = b.next_waiter;
         b.next_waiter += 1;
-        b.waiters.insert(waiter, Waiter { msg, attempt, index, end: entry.end, flush, replica });
+        b.waiters.insert(waiter, Waiter { msg, attempt, oneway, index, end: entry.end, flush, replica });
         let life = b.life;
         if flush.is_none() {
             let at = match b.group_commit_at {
@@ -698,8 +725,11 @@ impl World {
     fn respond_if_ready(&mut self, node: Node, waiter: u64) -> Option<SendStatus> {
         let w = self.b(node).waiters.get(&waiter)?;
         let status = w.status()?;
-        let (msg, attempt) = (w.msg, w.attempt);
+        let (msg, attempt, oneway) = (w.msg, w.attempt, w.oneway);
         self.bm(node).waiters.remove(&waiter);
+        if oneway {
+            return None;
+        }
         self.send(EnvelopeKind::Response, node, Node::Producer, Payload::Response { msg, attempt, status });
         Some(status)
     }
@@ -818,7 +848,8 @@ impl World {
         }
         let msgs: Vec<MsgId> = records.iter().map(|r| r.msg_id).collect();
         self.bm(master).shipped = first + records.len() as u64;
-        let payload = Payload::Replicate { first_index: first, records, msgs: msgs.clone() };
+        let life = self.b(master).life;
+        let payload = Payload::Replicate { life, first_index: first, records, msgs: msgs.clone() };
         self.send(EnvelopeKind::Replicate, master, slave, payload);
         Ok(msgs)
     }
@@ -860,12 +891,17 @@ impl World {
     fn on_replicate(
         &mut self,
         node: Node,
+        life: u32,
         first_index: u64,
         records: &[Record],
         msgs: Vec<MsgId>,
     ) -> Result<Out, String> {
-        if self.b(node).role != Role::Slave {
-            return Ok((Some(node), format!("{node}: ignored replication (not a slave)"), msgs));
+        if self.b(node).role != Role::Slave || life != self.b(self.master).life {
+            return Ok((
+                Some(node),
+                format!("{node}: ignored a stale shipment of {}", msgs_text(&msgs)),
+                msgs,
+            ));
         }
         let mut appended = Vec::new();
         let (start, mut end) = (self.b(node).written_pos, self.b(node).written_pos);
@@ -896,14 +932,14 @@ impl World {
             }
         }
         let master = self.master;
-        self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { records: have });
+        self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { life, records: have });
         text.push_str(&format!("; acks {}", plural(have as usize, "record")));
         Ok((Some(node), text, msgs))
     }
 
-    fn on_replica_ack(&mut self, node: Node, records: u64) -> Result<Out, String> {
-        if node != self.master {
-            return Ok((Some(node), format!("{node}: ignored a replica ack (not the master)"), vec![]));
+    fn on_replica_ack(&mut self, node: Node, life: u32, records: u64) -> Result<Out, String> {
+        if node != self.master || life != self.b(node).life {
+            return Ok((Some(node), format!("{node}: ignored a stale replica ack"), vec![]));
         }
         let b = self.bm(node);
         b.replica_acked = b.replica_acked.max(records);
@@ -994,14 +1030,16 @@ impl World {
         (Some(node), format!("{node}: delivers {} again (retry {})", r.msg, r.reconsume), vec![r.msg])
     }
 
-    fn on_commit(&mut self, node: Node, offset: Option<u64>, verdict: Option<Verdict>) -> Out {
+    fn on_commit(&mut self, node: Node, epoch: u32, offset: Option<u64>, verdict: Option<Verdict>) -> Out {
         if node != self.master {
             return (Some(node), format!("{node}: ignored a commit (not the master)"), vec![]);
         }
         let mut parts = Vec::new();
         let mut msgs = Vec::new();
-        if let Some(v) = offset {
-            let v = v.min(self.b(node).len());
+        if let Some(v) = offset.filter(|_| epoch == self.b(node).pull_epoch) {
+            // Never past what this broker delivered since it started: after a power loss the
+            // same offsets hold other messages, which a stale commit must not skip.
+            let v = v.min(self.b(node).pull_pos);
             if v > self.b(node).committed {
                 self.bm(node).committed = v;
                 self.arm_persist(node);
@@ -1055,6 +1093,7 @@ impl World {
         let len = self.b(master).len();
         let committed = self.b(master).committed;
         let pos = from.unwrap_or(committed).min(len);
+        self.consumer.from_committed = false;
         let b = self.bm(master);
         b.pull_epoch = epoch;
         b.consumer_online = true;
@@ -1064,9 +1103,10 @@ impl World {
             Some(_) => format!("{master}: consumer pulls again from offset {pos}"),
         };
         if self.consumer.next_offset.is_some_and(|n| n > pos) {
-            self.consumer.next_offset = Some(pos);
             text.push_str(" (offset corrected to the end of the log)");
         }
+        // The pull response tells the consumer where this pull starts.
+        self.consumer.next_offset = Some(pos);
         let redeliver: Vec<u64> =
             self.b(master).retry.iter().filter(|(_, r)| r.due_ms <= self.now).map(|(id, _)| *id).collect();
         let mut msgs = Vec::new();
@@ -1084,6 +1124,10 @@ impl World {
     // ----- consumer --------------------------------------------------------------------------
 
     fn repull(&mut self, from: Option<u64>) {
+        if from.is_none() {
+            self.consumer.from_committed = true;
+        }
+        let from = if self.consumer.from_committed { None } else { from };
         self.consumer.epoch += 1;
         self.consumer.needs_repull = false;
         let epoch = self.consumer.epoch;
@@ -1162,7 +1206,8 @@ impl World {
             }
             let offset = self.consumer.commit_offset();
             let master = self.master;
-            let payload = Payload::Commit { offset, verdict: Some(Verdict::Done(item)) };
+            let payload =
+                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(item)) };
             self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
             text.push_str(if async_mode {
                 "; async mode: reports CONSUME_SUCCESS now and hands the work to a thread"
@@ -1206,7 +1251,7 @@ impl World {
                 EnvelopeKind::Commit,
                 Node::Consumer,
                 master,
-                Payload::Commit { offset, verdict: Some(verdict) },
+                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(verdict) },
             );
             let text =
                 format!("consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry");
@@ -1232,7 +1277,8 @@ impl World {
                 self.consumer.in_flight.remove(&offset);
             }
             let offset = self.consumer.commit_offset();
-            let payload = Payload::Commit { offset, verdict: Some(Verdict::Done(w.item)) };
+            let payload =
+                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(w.item)) };
             self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
             if let Some(o) = offset {
                 text.push_str(&format!("; commits offset {o}"));
@@ -1487,9 +1533,21 @@ impl World {
                     for (entry, at) in entries {
                         self.schedule(at, Due::RetryReady { node, entry, life });
                     }
+                    // The consumer re-registers with the restarted broker and starts again from
+                    // the committed offset: its own position may point into records recovery cut.
                     if self.consumer.up {
-                        let from = self.consumer.next_offset;
-                        self.repull(from);
+                        self.consumer.in_flight.clear();
+                        self.repull(None);
+                    }
+                    let (master_len, slave_len) = (self.b(node).len(), self.b(Node::Replica).len());
+                    if self.slave().is_some() && self.b(Node::Replica).up && slave_len > master_len {
+                        let report = self.brokers[1].crash(CrashKind::Disk, &mut self.rng)?;
+                        self.brokers[1].restart()?;
+                        self.lose(&report.cut, Cause::LostInPageCache);
+                        text.push_str(&format!(
+                            "; the replica holds {} past the recovered log, so it discards its copy and re-syncs",
+                            plural((slave_len - master_len) as usize, "record")
+                        ));
                     }
                 }
                 text.push_str(&self.reconnect_replica()?);

@@ -32,18 +32,22 @@ pub(crate) enum Payload {
     Request {
         msg: MsgId,
         attempt: u32,
+        oneway: bool,
     },
     Response {
         msg: MsgId,
         attempt: u32,
         status: SendStatus,
     },
+    /// `life` is the master's: a shipment from before its restart is stale.
     Replicate {
+        life: u32,
         first_index: u64,
         records: Vec<Record>,
         msgs: Vec<MsgId>,
     },
     ReplicaAck {
+        life: u32,
         records: u64,
     },
     Delivery {
@@ -53,7 +57,9 @@ pub(crate) enum Payload {
         reconsume: u32,
     },
     /// The consumer's offset (lowest offset still in flight) and what it decided.
+    /// `epoch` is the pull session the offset belongs to.
     Commit {
+        epoch: u32,
         offset: Option<u64>,
         verdict: Option<Verdict>,
     },

@@ -1,0 +1,264 @@
+//! The randomized sweep: many seeds, random commands and faults, invariants checked after every
+//! command. A failure prints the line that reproduces it.
+//!
+//! `MQLAB_SEED=n` runs one seed; `MQLAB_SWEEP_SEEDS=n` changes how many seeds run.
+
+use mqlab_core::log::StorageKind;
+use mqlab_core::session::{Session, SessionConfig};
+use mqlab_core::settings::Settings;
+use mqlab_core::view::{Fate, SendStatus};
+
+fn seeds(default: u64) -> Vec<u64> {
+    if let Some(seed) = std::env::var("MQLAB_SEED").ok().and_then(|s| s.parse().ok()) {
+        return vec![seed];
+    }
+    let n = std::env::var("MQLAB_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+    (0..n).collect()
+}
+
+fn check(seed: u64, test: &str, ok: bool, what: impl FnOnce() -> String) {
+    assert!(ok, "{}\nreproduce: MQLAB_SEED={seed} cargo test -p mqlab-core --test sim_sweep {test}", what());
+}
+
+fn session(seed: u64, storage: StorageKind, settings: Settings, dir: Option<std::path::PathBuf>) -> Session {
+    Session::new(SessionConfig { seed, storage, data_dir: dir, settings }).expect("session")
+}
+
+const NODES: [&str; 4] = ["producer", "broker", "replica", "consumer"];
+
+/// A random command of any kind (some will be refused; that is part of the test).
+fn random_command(rng: &mut fastrand::Rng) -> String {
+    let node = NODES[rng.usize(..NODES.len())];
+    match rng.u32(..100) {
+        0..20 => format!("send {}", rng.u32(1..5)),
+        20..40 => format!("step {}", rng.u32(1..12)),
+        40..48 => format!("run {}", rng.u32(1..3000)),
+        48..56 => {
+            let kind = ["process", "power", "disk"][rng.usize(..3)];
+            if kind == "disk" && !matches!(node, "broker" | "replica") {
+                format!("crash {node}")
+            } else {
+                format!("crash {node} {kind}")
+            }
+        }
+        56..66 => format!("restart {node}"),
+        66..71 => format!("drop next {}", ["request", "response", "delivery", "commit"][rng.usize(..4)]),
+        71..75 => format!("partition {node}"),
+        75..80 => "heal".to_owned(),
+        80..83 => format!("fail next {}", rng.u32(1..4)),
+        83..85 => "promote replica".to_owned(),
+        _ => {
+            let settings: [(&str, &[&str]); 10] = [
+                ("producer.send", &["oneway", "sync", "async"]),
+                ("producer.require_send_ok", &["on", "off"]),
+                ("producer.outbox", &["on", "off"]),
+                ("broker.flush", &["sync", "async"]),
+                ("broker.replication", &["none", "async", "sync"]),
+                ("replica.flush", &["sync", "async"]),
+                ("consumer.commit", &["before", "after"]),
+                ("consumer.mode", &["sync", "async"]),
+                ("consumer.idempotent", &["on", "off"]),
+                ("consumer.check_seq", &["on", "off"]),
+            ];
+            let (key, values) = settings[rng.usize(..settings.len())];
+            format!("set {key} {}", values[rng.usize(..values.len())])
+        }
+    }
+}
+
+fn script(seed: u64, len: usize) -> Vec<String> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut commands: Vec<String> = (0..len).map(|_| random_command(&mut rng)).collect();
+    commands.push("heal".into());
+    commands.push("run".into());
+    commands
+}
+
+/// Applies a script, ignoring refusals; checks the invariants after every command.
+fn play(seed: u64, test: &str, session: &mut Session, script: &[String]) {
+    for line in script {
+        let _ = session.perform(line);
+        let broken = session.check_invariants();
+        check(seed, test, broken.is_ok(), || format!("after `{line}`: {}", broken.unwrap_err()));
+        for node in session.view().nodes {
+            if let Some(log) = node.log {
+                check(seed, test, log.flushed_pos <= log.written_pos, || {
+                    format!(
+                        "after `{line}`: {} flushed_pos {} > written_pos {}",
+                        node.node, log.flushed_pos, log.written_pos
+                    )
+                });
+            }
+        }
+    }
+}
+
+#[test]
+fn random_commands_keep_the_world_consistent() {
+    for seed in seeds(150) {
+        let mut s = session(seed, StorageKind::Mem, Settings::default(), None);
+        play(seed, "random_commands_keep_the_world_consistent", &mut s, &script(seed, 60));
+        let r = s.report();
+        let t = r.totals;
+        let sum = t.processed + t.duplicated + t.lost + t.failed + t.dead_lettered + t.pending;
+        check(seed, "random_commands_keep_the_world_consistent", sum == t.sent, || {
+            format!("fates do not add up: {t:?}")
+        });
+        for m in &r.messages {
+            check(
+                seed,
+                "random_commands_keep_the_world_consistent",
+                (m.fate == Fate::Lost) == m.cause.is_some(),
+                || {
+                    let journey = s.journey(m.id).map(|j| j.events).unwrap_or_default();
+                    let lines: Vec<String> =
+                        journey.iter().map(|e| format!("  {} {} ms {}", e.step, e.at_ms, e.text)).collect();
+                    format!(
+                        "{} is {:?} with cause {:?}; its journey:\n{}",
+                        m.id,
+                        m.fate,
+                        m.cause,
+                        lines.join("\n")
+                    )
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn send_ok_under_sync_flush_survives_one_broker_power_loss() {
+    let test = "send_ok_under_sync_flush_survives_one_broker_power_loss";
+    for seed in seeds(150) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut settings = Settings::default();
+        settings.set("broker.flush", "sync").unwrap();
+        let mut s = session(seed, StorageKind::Mem, settings, None);
+        let mut lines = vec![];
+        for _ in 0..rng.usize(2..8) {
+            lines.push(format!("send {}", rng.u32(1..6)));
+            lines.push(format!("step {}", rng.u32(1..20)));
+        }
+        lines.push("crash broker power".into());
+        lines.push("restart broker".into());
+        lines.push("run".into());
+        play(seed, test, &mut s, &lines);
+        for m in s.report().messages {
+            if m.status == Some(SendStatus::SendOk) {
+                check(seed, test, m.fate != Fate::Lost, || {
+                    format!("{} got SEND_OK and was lost ({:?})", m.id, m.cause)
+                });
+            }
+        }
+    }
+}
+
+/// The configuration the seeds recommend, then one crash of one node, then recovery.
+fn safe_run(seed: u64, test: &str, outbox: bool) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut settings = Settings::default();
+    for (key, value) in [
+        ("producer.send", "sync"),
+        ("producer.require_send_ok", "on"),
+        ("broker.flush", "sync"),
+        ("broker.replication", "sync"),
+        ("consumer.commit", "after"),
+        ("consumer.idempotent", "on"),
+    ] {
+        settings.set(key, value).unwrap();
+    }
+    if outbox {
+        settings.set("producer.outbox", "on").unwrap();
+    }
+    let nodes: &[&str] = if outbox { &NODES } else { &["broker", "replica", "consumer"] };
+    let node = nodes[rng.usize(..nodes.len())];
+    let kinds: &[&str] = if matches!(node, "broker" | "replica") {
+        &["process", "power", "disk"]
+    } else {
+        &["process", "power"]
+    };
+    let kind = kinds[rng.usize(..kinds.len())];
+    let mut lines = vec![];
+    for _ in 0..rng.usize(1..6) {
+        lines.push(format!("send {}", rng.u32(1..6)));
+        lines.push(format!("step {}", rng.u32(1..25)));
+    }
+    lines.push(format!("crash {node} {kind}"));
+    lines.push(format!("step {}", rng.u32(0..10) + 1));
+    if node == "broker" && kind == "disk" {
+        lines.push("promote replica".into());
+    } else {
+        lines.push(format!("restart {node}"));
+    }
+    lines.push(format!("send {}", rng.u32(1..4)));
+    lines.push("run".into());
+    let mut s = session(seed, StorageKind::Mem, settings, None);
+    play(seed, test, &mut s, &lines);
+    for m in s.report().messages {
+        check(seed, test, !matches!(m.fate, Fate::Lost | Fate::Duplicated), || {
+            format!(
+                "after `crash {node} {kind}`: {} is {:?} ({:?}); script: {}",
+                m.id,
+                m.fate,
+                m.cause,
+                lines.join("; ")
+            )
+        });
+    }
+}
+
+#[test]
+fn the_safe_configuration_survives_any_single_crash() {
+    for seed in seeds(150) {
+        safe_run(seed, "the_safe_configuration_survives_any_single_crash", false);
+    }
+}
+
+#[test]
+fn the_safe_configuration_with_an_outbox_survives_a_producer_crash_too() {
+    for seed in seeds(150) {
+        safe_run(seed, "the_safe_configuration_with_an_outbox_survives_a_producer_crash_too", true);
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_digest_on_either_storage() {
+    let test = "the_same_seed_gives_the_same_digest_on_either_storage";
+    for seed in seeds(25) {
+        let lines = script(seed, 40);
+        let digest = |storage, dir| {
+            let mut s = session(seed, storage, Settings::default(), dir);
+            play(seed, test, &mut s, &lines);
+            s.report().trace_digest
+        };
+        let mem = digest(StorageKind::Mem, None);
+        check(seed, test, mem == digest(StorageKind::Mem, None), || "two MemStorage runs differ".into());
+        let dir = tempfile::tempdir().unwrap();
+        let mmap = digest(StorageKind::Mmap, Some(dir.path().to_owned()));
+        check(seed, test, mem == mmap, || "MmapStorage and MemStorage traces differ".into());
+    }
+}
+
+#[test]
+fn back_rebuilds_exactly_the_earlier_world() {
+    let test = "back_rebuilds_exactly_the_earlier_world";
+    for seed in seeds(40) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let lines = script(seed, 30);
+        let mut s = session(seed, StorageKind::Mem, Settings::default(), None);
+        let mut views = vec![(s.step(), s.view())];
+        for line in &lines {
+            let _ = s.perform(line);
+            views.push((s.step(), s.view()));
+        }
+        let (step, want) = views[rng.usize(..views.len())].clone();
+        // The last view at that step is the state right before the next step happened.
+        let want = views.iter().rev().find(|(s, _)| *s == step).map_or(want, |(_, v)| v.clone());
+        s.back(s.step() - step).unwrap();
+        check(seed, test, s.step() == step, || format!("back landed on step {} not {step}", s.step()));
+        let got = s.view();
+        check(seed, test, got.messages == want.messages && got.virtual_ms == want.virtual_ms, || {
+            format!("the world after back to step {step} differs from the one seen then")
+        });
+    }
+}
