@@ -1,0 +1,87 @@
+//! Restart: walk the segments from the first, keep the longest valid prefix, cut the rest, make
+//! the kept bytes durable and say what was cut and why.
+//!
+//! The scan is allocation-free per record; it never panics on any content.
+
+use super::format::{self, ScanEnd};
+use super::storage::segment_name;
+use super::{LogError, RecoveryReport, Storage};
+
+/// Recovers `storage` in place; returns the end of the valid prefix (the new `written_pos`
+/// and `flushed_pos`) and the report.
+pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport), LogError> {
+    let notes = storage.open_segments()?;
+    let size = storage.segment_size_bytes();
+    let starts = storage.starts();
+    let mut end = 0u64;
+    let mut records_kept = 0u64;
+    let mut bytes_cut = 0u64;
+    let mut cut_reason: Option<String> = None;
+    let mut first_cut = starts.len();
+    for (i, &start) in starts.iter().enumerate() {
+        if start != end {
+            // `end` is a segment boundary here: the log continues only in the segment there.
+            cut_reason =
+                Some(format!("segment {} is missing, so the log ends at offset {end}", segment_name(end)));
+            first_cut = i;
+            break;
+        }
+        let Some(seg) = storage.segment_mut(start) else {
+            first_cut = i;
+            break;
+        };
+        let scan = format::scan_segment(seg);
+        records_kept += scan.records;
+        end = start + scan.end as u64;
+        if scan.how == ScanEnd::Full {
+            continue;
+        }
+        let tail = &mut seg[scan.end..];
+        let garbage = format::used_len(tail);
+        if garbage > 0 {
+            bytes_cut += garbage as u64;
+            tail[..garbage].fill(0);
+        }
+        cut_reason = match scan.how {
+            ScanEnd::Invalid(why) => Some(format!("segment {}, offset {end}: {why}", segment_name(start))),
+            _ if garbage > 0 => Some(format!(
+                "segment {}, offset {end}: {garbage} nonzero bytes after the end of the log",
+                segment_name(start)
+            )),
+            _ => None,
+        };
+        first_cut = i + 1;
+        break;
+    }
+    let mut removed = Vec::new();
+    for &start in &starts[first_cut..] {
+        if let Some(seg) = storage.segment(start) {
+            bytes_cut += format::used_len(seg) as u64;
+        }
+        storage.remove_segment(start)?;
+        removed.push(segment_name(start));
+    }
+    if !removed.is_empty() && cut_reason.is_none() {
+        cut_reason = Some(format!("the log ends at offset {end}"));
+    }
+    if let Some(r) = cut_reason.as_mut().filter(|_| !removed.is_empty()) {
+        r.push_str(&format!("; removed segment{} {}", plural(removed.len()), removed.join(", ")));
+    }
+    // The kept bytes (and the zeros that replaced cut ones) become durable before the log
+    // accepts writes, so flushed_pos = written_pos is true.
+    for &start in &starts[..first_cut] {
+        storage.sync(start, 0, size as usize)?;
+    }
+    let reason: Vec<String> = cut_reason.into_iter().chain(notes).collect();
+    let report = RecoveryReport {
+        records_kept,
+        bytes_kept: end,
+        bytes_cut,
+        reason: (!reason.is_empty()).then(|| reason.join("; ")),
+    };
+    Ok((end, report))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

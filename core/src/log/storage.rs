@@ -1,0 +1,460 @@
+//! Where a log's segments live: real files mapped into memory ([`MmapStorage`]) or plain byte
+//! vectors ([`MemStorage`]), behaving byte for byte the same, faults included.
+//!
+//! Both model two layers: what the process wrote (the page cache, which survives a process
+//! death) and what was synced (the disk, which survives a power loss). This is the only module
+//! that does I/O and the only one with `unsafe` (the mapping itself).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use memmap2::MmapMut;
+
+use super::{LogError, StorageKind};
+
+/// The file name of the segment starting at `start`: 20 digits, RocketMQ style.
+pub fn segment_name(start: u64) -> String {
+    format!("{start:020}")
+}
+
+/// Parses a segment file name; `None` for names that are not 20 ASCII digits.
+fn parse_segment_name(name: &str) -> Option<Result<u64, std::num::ParseIntError>> {
+    (name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit())).then(|| name.parse::<u64>())
+}
+
+/// The storage backing of a log: a set of fixed-size segments keyed by their start offset.
+///
+/// Object safe, so a log holds a `Box<dyn Storage>`. A storage is either open (segments are
+/// accessible) or released (the process that used it is gone; only fault operations, raw
+/// access and [`Storage::open_segments`] are meaningful).
+pub trait Storage: std::fmt::Debug {
+    fn kind(&self) -> StorageKind;
+    fn segment_size_bytes(&self) -> u64;
+    /// Makes the segments accessible (maps the files). Segments shorter than the segment size
+    /// are extended with zeros; the returned notes say which. A segment that cannot belong to
+    /// this log (wrong name, too large, not a file) is an error naming it.
+    fn open_segments(&mut self) -> Result<Vec<String>, LogError>;
+    /// Start offsets of the open segments, ascending.
+    fn starts(&self) -> Vec<u64>;
+    fn segment(&self, start: u64) -> Option<&[u8]>;
+    fn segment_mut(&mut self, start: u64) -> Option<&mut [u8]>;
+    /// Creates a zero-filled segment of the segment size.
+    fn create_segment(&mut self, start: u64) -> Result<(), LogError>;
+    fn remove_segment(&mut self, start: u64) -> Result<(), LogError>;
+    /// Makes bytes `from..to` of a segment durable (msync).
+    fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError>;
+    /// The process is gone: drops its view without syncing. Written bytes stay in the page cache.
+    fn release(&mut self);
+    /// Power loss on a released storage: only the durable bytes remain (the first
+    /// `flushed_pos` bytes of the log); `torn` garbage is left right after them, cut at the end
+    /// of its segment.
+    fn power_loss(&mut self, flushed_pos: u64, torn: Option<&[u8]>) -> Result<(), LogError>;
+    /// Disk failure on a released storage: every segment is gone.
+    fn disk_failure(&mut self) -> Result<(), LogError>;
+    /// The bytes of every segment as the files hold them (released storage).
+    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError>;
+    /// Replaces every segment with the given bytes, of any length (released storage); they
+    /// count as durable. For fault injection in tests and tools.
+    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError>;
+    /// Where a segment lives, for error messages.
+    fn path_of(&self, start: u64) -> PathBuf;
+    /// The segment files, ascending (empty for memory).
+    fn segment_paths(&self) -> Vec<PathBuf>;
+}
+
+fn io_err(path: &Path, what: &str, e: std::io::Error) -> LogError {
+    LogError::Io { path: path.to_owned(), message: format!("{what}: {e}") }
+}
+
+fn check_len(path: &Path, len: u64, size: u64) -> Result<(), LogError> {
+    if len > size {
+        return Err(LogError::BadSegment {
+            path: path.to_owned(),
+            message: format!(
+                "is {len} bytes, larger than the segment size {size} (a log has one segment \
+                 size; was it written with another segment_size_bytes?)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn short_note(start: u64, len: u64, size: u64) -> String {
+    format!(
+        "segment {} was {len} bytes, shorter than the segment size {size}; extended with zeros",
+        segment_name(start)
+    )
+}
+
+/// Segments of a log as real files in one directory, mapped with memmap2 and synced with msync.
+#[derive(Debug)]
+pub struct MmapStorage {
+    dir: PathBuf,
+    segment_size_bytes: u64,
+    maps: BTreeMap<u64, MmapMut>,
+    /// Segments whose file is known to be on disk (synced at least once).
+    durable: BTreeSet<u64>,
+}
+
+impl MmapStorage {
+    /// A storage over `dir` (created if missing when the segments are opened).
+    pub fn new(dir: &Path, segment_size_bytes: u64) -> Self {
+        Self { dir: dir.to_owned(), segment_size_bytes, maps: BTreeMap::new(), durable: BTreeSet::new() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The segment files in the directory, validated; other names are ignored.
+    fn list(&self) -> Result<BTreeMap<u64, (PathBuf, u64)>, LogError> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| io_err(&self.dir, "cannot list", e))?;
+        let mut found = BTreeMap::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&self.dir, "cannot list", e))?;
+            let name = entry.file_name();
+            let Some(parsed) = name.to_str().and_then(parse_segment_name) else { continue };
+            let path = entry.path();
+            let bad = |message: String| LogError::BadSegment { path: path.clone(), message };
+            let start = parsed.map_err(|_| bad("the name is not a 64-bit offset".into()))?;
+            if start % self.segment_size_bytes != 0 {
+                return Err(bad(format!(
+                    "starts at offset {start}, not a multiple of the segment size {}",
+                    self.segment_size_bytes
+                )));
+            }
+            let meta = fs::metadata(&path).map_err(|e| io_err(&path, "cannot stat", e))?;
+            if !meta.is_file() {
+                return Err(bad("has a segment's name but is not a regular file".into()));
+            }
+            found.insert(start, (path, meta.len()));
+        }
+        Ok(found)
+    }
+
+    fn open_rw(path: &Path) -> Result<File, LogError> {
+        OpenOptions::new().read(true).write(true).open(path).map_err(|e| io_err(path, "cannot open", e))
+    }
+
+    fn map(path: &Path, file: &File) -> Result<MmapMut, LogError> {
+        // SAFETY: the mapping is of a segment file in this log's own directory, which only this
+        // log writes while it is open; memmap2 requires `unsafe` because another process could
+        // truncate or change the file under the mapping, which would be outside this program's
+        // model. Every access goes through slices bounded by the mapping's length.
+        #[allow(unsafe_code)]
+        let map = unsafe { MmapMut::map_mut(file) };
+        map.map_err(|e| io_err(path, "cannot map", e))
+    }
+}
+
+impl Storage for MmapStorage {
+    fn kind(&self) -> StorageKind {
+        StorageKind::Mmap
+    }
+
+    fn segment_size_bytes(&self) -> u64 {
+        self.segment_size_bytes
+    }
+
+    fn open_segments(&mut self) -> Result<Vec<String>, LogError> {
+        fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, "cannot create the log directory", e))?;
+        let size = self.segment_size_bytes;
+        let found = self.list()?;
+        for (path, len) in found.values() {
+            check_len(path, *len, size)?;
+        }
+        let mut notes = Vec::new();
+        let mut maps = BTreeMap::new();
+        for (start, (path, len)) in found {
+            let file = Self::open_rw(&path)?;
+            if len < size {
+                file.set_len(size).map_err(|e| io_err(&path, "cannot extend", e))?;
+                notes.push(short_note(start, len, size));
+            }
+            maps.insert(start, Self::map(&path, &file)?);
+        }
+        self.maps = maps;
+        Ok(notes)
+    }
+
+    fn starts(&self) -> Vec<u64> {
+        self.maps.keys().copied().collect()
+    }
+
+    fn segment(&self, start: u64) -> Option<&[u8]> {
+        self.maps.get(&start).map(|m| &m[..])
+    }
+
+    fn segment_mut(&mut self, start: u64) -> Option<&mut [u8]> {
+        self.maps.get_mut(&start).map(|m| &mut m[..])
+    }
+
+    fn create_segment(&mut self, start: u64) -> Result<(), LogError> {
+        let path = self.path_of(start);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io_err(&path, "cannot create segment", e))?;
+        file.set_len(self.segment_size_bytes).map_err(|e| io_err(&path, "cannot size segment", e))?;
+        self.maps.insert(start, Self::map(&path, &file)?);
+        Ok(())
+    }
+
+    fn remove_segment(&mut self, start: u64) -> Result<(), LogError> {
+        self.maps.remove(&start);
+        self.durable.remove(&start);
+        let path = self.path_of(start);
+        fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove segment", e))
+    }
+
+    fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {
+        let path = self.path_of(start);
+        let map = self.maps.get(&start).ok_or_else(|| LogError::Io {
+            path: path.clone(),
+            message: "cannot sync: segment is not open".into(),
+        })?;
+        map.flush_range(from, to.saturating_sub(from)).map_err(|e| io_err(&path, "msync failed", e))?;
+        self.durable.insert(start);
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        // munmap without msync: dirty pages stay in the kernel's page cache.
+        self.maps.clear();
+    }
+
+    fn power_loss(&mut self, flushed_pos: u64, torn: Option<&[u8]>) -> Result<(), LogError> {
+        self.maps.clear();
+        let size = self.segment_size_bytes;
+        for (start, (path, len)) in self.list()? {
+            if start + size <= flushed_pos {
+                continue;
+            }
+            if start < flushed_pos || (start == flushed_pos && self.durable.contains(&start)) {
+                // The disk holds this file as it was at the last sync: zeros past flushed_pos.
+                let keep = flushed_pos - start;
+                if keep < len {
+                    let file = Self::open_rw(&path)?;
+                    file.set_len(keep).map_err(|e| io_err(&path, "cannot cut", e))?;
+                    file.set_len(len).map_err(|e| io_err(&path, "cannot cut", e))?;
+                }
+            } else {
+                fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove", e))?;
+                self.durable.remove(&start);
+            }
+        }
+        if let Some(torn) = torn.filter(|t| !t.is_empty()) {
+            let start = flushed_pos / size * size;
+            let at = flushed_pos - start;
+            let n = torn.len().min((size - at) as usize);
+            let path = self.path_of(start);
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| io_err(&path, "cannot open", e))?;
+            if file.metadata().map_err(|e| io_err(&path, "cannot stat", e))?.len() < size {
+                file.set_len(size).map_err(|e| io_err(&path, "cannot size", e))?;
+            }
+            file.write_all_at(&torn[..n], at).map_err(|e| io_err(&path, "cannot write", e))?;
+            self.durable.insert(start);
+        }
+        Ok(())
+    }
+
+    fn disk_failure(&mut self) -> Result<(), LogError> {
+        self.maps.clear();
+        self.durable.clear();
+        if !self.dir.exists() {
+            return Ok(());
+        }
+        for (path, _) in self.list()?.into_values() {
+            fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove", e))?;
+        }
+        Ok(())
+    }
+
+    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
+        if !self.dir.exists() {
+            return Ok(Vec::new());
+        }
+        self.list()?
+            .into_iter()
+            .map(|(start, (path, _))| {
+                fs::read(&path).map(|b| (start, b)).map_err(|e| io_err(&path, "cannot read", e))
+            })
+            .collect()
+    }
+
+    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError> {
+        self.maps.clear();
+        self.durable.clear();
+        fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, "cannot create", e))?;
+        for (path, _) in self.list()?.into_values() {
+            fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove", e))?;
+        }
+        for (start, bytes) in segments {
+            let path = self.path_of(start);
+            let mut file = File::create(&path).map_err(|e| io_err(&path, "cannot create", e))?;
+            file.write_all(&bytes).map_err(|e| io_err(&path, "cannot write", e))?;
+            self.durable.insert(start);
+        }
+        Ok(())
+    }
+
+    fn path_of(&self, start: u64) -> PathBuf {
+        self.dir.join(segment_name(start))
+    }
+
+    fn segment_paths(&self) -> Vec<PathBuf> {
+        match self.list() {
+            Ok(found) => found.into_values().map(|(p, _)| p).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// Segments of a log in memory: `cache` is what the process wrote (the page cache), `disk` what
+/// was synced. Same bytes and same fault behaviour as [`MmapStorage`].
+#[derive(Debug, Clone)]
+pub struct MemStorage {
+    segment_size_bytes: u64,
+    cache: BTreeMap<u64, Vec<u8>>,
+    disk: BTreeMap<u64, Vec<u8>>,
+    /// Whether the process's view is open (mirrors the mappings of the file backing).
+    open: bool,
+}
+
+impl MemStorage {
+    pub fn new(segment_size_bytes: u64) -> Self {
+        Self { segment_size_bytes, cache: BTreeMap::new(), disk: BTreeMap::new(), open: false }
+    }
+}
+
+impl Storage for MemStorage {
+    fn kind(&self) -> StorageKind {
+        StorageKind::Mem
+    }
+
+    fn segment_size_bytes(&self) -> u64 {
+        self.segment_size_bytes
+    }
+
+    fn open_segments(&mut self) -> Result<Vec<String>, LogError> {
+        let size = self.segment_size_bytes;
+        for (start, bytes) in &self.cache {
+            check_len(&self.path_of(*start), bytes.len() as u64, size)?;
+        }
+        let mut notes = Vec::new();
+        for (start, bytes) in self.cache.iter_mut() {
+            if (bytes.len() as u64) < size {
+                notes.push(short_note(*start, bytes.len() as u64, size));
+                bytes.resize(size as usize, 0);
+            }
+        }
+        self.open = true;
+        Ok(notes)
+    }
+
+    fn starts(&self) -> Vec<u64> {
+        if self.open { self.cache.keys().copied().collect() } else { Vec::new() }
+    }
+
+    fn segment(&self, start: u64) -> Option<&[u8]> {
+        self.cache.get(&start).filter(|_| self.open).map(|v| &v[..])
+    }
+
+    fn segment_mut(&mut self, start: u64) -> Option<&mut [u8]> {
+        if !self.open {
+            return None;
+        }
+        self.cache.get_mut(&start).map(|v| &mut v[..])
+    }
+
+    fn create_segment(&mut self, start: u64) -> Result<(), LogError> {
+        if self.cache.contains_key(&start) {
+            return Err(LogError::Io {
+                path: self.path_of(start),
+                message: "cannot create segment: it exists".into(),
+            });
+        }
+        self.cache.insert(start, vec![0; self.segment_size_bytes as usize]);
+        Ok(())
+    }
+
+    fn remove_segment(&mut self, start: u64) -> Result<(), LogError> {
+        self.cache.remove(&start);
+        self.disk.remove(&start);
+        Ok(())
+    }
+
+    fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {
+        let path = self.path_of(start);
+        let src = self.cache.get(&start).ok_or_else(|| LogError::Io {
+            path: path.clone(),
+            message: "cannot sync: segment is not open".into(),
+        })?;
+        let range = src.get(from..to).ok_or_else(|| LogError::Io {
+            path,
+            message: format!("cannot sync bytes {from}..{to}: the segment has {}", src.len()),
+        })?;
+        let dst = self.disk.entry(start).or_insert_with(|| vec![0; src.len()]);
+        dst.resize(src.len(), 0);
+        dst[from..to].copy_from_slice(range);
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        self.open = false;
+    }
+
+    fn power_loss(&mut self, flushed_pos: u64, torn: Option<&[u8]>) -> Result<(), LogError> {
+        self.open = false;
+        let size = self.segment_size_bytes;
+        if let Some(torn) = torn.filter(|t| !t.is_empty()) {
+            let start = flushed_pos / size * size;
+            let at = (flushed_pos - start) as usize;
+            let seg = self.disk.entry(start).or_default();
+            if seg.len() < size as usize {
+                seg.resize(size as usize, 0);
+            }
+            let n = torn.len().min(size as usize - at);
+            seg[at..at + n].copy_from_slice(&torn[..n]);
+        }
+        self.cache = self.disk.clone();
+        Ok(())
+    }
+
+    fn disk_failure(&mut self) -> Result<(), LogError> {
+        self.open = false;
+        self.cache.clear();
+        self.disk.clear();
+        Ok(())
+    }
+
+    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
+        Ok(self.cache.iter().map(|(s, b)| (*s, b.clone())).collect())
+    }
+
+    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError> {
+        self.open = false;
+        self.cache = segments.into_iter().collect();
+        self.disk = self.cache.clone();
+        Ok(())
+    }
+
+    fn path_of(&self, start: u64) -> PathBuf {
+        Path::new("<memory>").join(segment_name(start))
+    }
+
+    fn segment_paths(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+}
