@@ -49,11 +49,20 @@ pub struct CommandLine {
     pub recall: Option<usize>,
 }
 
-/// A numbered menu; item `i` is chosen with the digit `i + 1`.
+/// A numbered menu; item `i` is chosen by typing `i + 1`. With ten or more items a number is
+/// chosen once no longer one starts with it, or with Enter.
 #[derive(Debug, Clone)]
 pub struct Menu {
     pub title: T,
     pub items: Vec<MenuItem>,
+    /// Digits typed so far.
+    pub typed: String,
+}
+
+impl Menu {
+    pub fn new(title: T, items: Vec<MenuItem>) -> Menu {
+        Menu { title, items, typed: String::new() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -387,7 +396,7 @@ impl App {
                 if items.is_empty() {
                     self.say(self.ui.t(T::NoLessons));
                 } else {
-                    self.open_menu(Menu { title: T::Lessons, items });
+                    self.open_menu(Menu::new(T::Lessons, items));
                 }
             }
             Action::Drill => {
@@ -439,18 +448,13 @@ impl App {
     }
 
     fn digit(&mut self, d: u8) {
-        if let Some(Overlay::Menu(menu)) = &self.ui.overlay {
-            let Some(item) = usize::from(d).checked_sub(1).and_then(|i| menu.items.get(i)) else {
-                return;
-            };
-            let then = item.then.clone();
-            self.ui.overlay = None;
-            match then {
-                Then::Perform(line) => {
-                    self.perform(&line);
-                }
-                Then::Open(menu) => self.open_menu(menu),
-                Then::Lesson(index) => self.start_lesson(index),
+        if let Some(Overlay::Menu(menu)) = &mut self.ui.overlay {
+            menu.typed.push(char::from(b'0' + d));
+            let n: usize = menu.typed.parse().unwrap_or(0);
+            if n == 0 || n > menu.items.len() {
+                menu.typed.clear();
+            } else if n * 10 > menu.items.len() {
+                self.choose(n);
             }
             return;
         }
@@ -475,6 +479,21 @@ impl App {
             }
             _ => format!("{} m{}: {}", self.ui.t(T::TypeNumber), self.ui.number, self.ui.t(T::NoSuchMessage)),
         });
+    }
+
+    /// Carries out menu item `n` (1-based).
+    fn choose(&mut self, n: usize) {
+        let Some(Overlay::Menu(menu)) = &self.ui.overlay else { return };
+        let Some(item) = n.checked_sub(1).and_then(|i| menu.items.get(i)) else { return };
+        let then = item.then.clone();
+        self.ui.overlay = None;
+        match then {
+            Then::Perform(line) => {
+                self.perform(&line);
+            }
+            Then::Open(menu) => self.open_menu(menu),
+            Then::Lesson(index) => self.start_lesson(index),
+        }
     }
 
     fn typed_id(&self) -> Option<MsgId> {
@@ -532,7 +551,10 @@ impl App {
     }
 
     fn submit(&mut self) {
-        if self.ui.command.active {
+        if let Some(Overlay::Menu(menu)) = &self.ui.overlay {
+            let n = menu.typed.parse().unwrap_or(0);
+            self.choose(n);
+        } else if self.ui.command.active {
             let line = self.ui.command.input.trim().to_owned();
             self.ui.command.active = false;
             if line.is_empty() {
@@ -637,19 +659,19 @@ fn crash_menu(view: &View, lang: Lang) -> Menu {
         .into_iter()
         .map(|node| MenuItem {
             label: format!("{node} ({})", node_state(view, node, lang)),
-            then: Then::Open(Menu {
-                title: T::CrashHow,
-                items: CrashKind::for_node(node)
+            then: Then::Open(Menu::new(
+                T::CrashHow,
+                CrashKind::for_node(node)
                     .iter()
                     .map(|kind| MenuItem {
                         label: format!("{} — {}", kind.name(), crash_meaning(*kind).get(lang)),
                         then: Then::Perform(format!("crash {node} {}", kind.name())),
                     })
                     .collect(),
-            }),
+            )),
         })
         .collect();
-    Menu { title: T::CrashWhich, items }
+    Menu::new(T::CrashWhich, items)
 }
 
 fn crash_meaning(kind: CrashKind) -> T {
@@ -668,7 +690,7 @@ fn node_menu(view: &View, lang: Lang, title: T, verb: &str) -> Menu {
             then: Then::Perform(format!("{verb} {node}")),
         })
         .collect();
-    Menu { title, items }
+    Menu::new(title, items)
 }
 
 fn drop_menu(lang: Lang) -> Menu {
@@ -687,5 +709,5 @@ fn drop_menu(lang: Lang) -> Menu {
             }
         })
         .collect();
-    Menu { title: T::DropWhich, items }
+    Menu::new(T::DropWhich, items)
 }

@@ -42,21 +42,34 @@ const CANDIDATES: &[(&str, &str)] = &[
     ("consumer.idempotent", "on"),
 ];
 
-/// The faults a drill may draw. `{n}` is the message count, `{t}` virtual ms before the fault.
-const FAULTS: &[(&str, &str)] = &[
-    ("the broker loses power", "send {n}; run {t}; crash broker power; restart broker; run"),
+/// The faults a drill may draw: what happens, the commands (`{n}` messages, `{t}` virtual ms
+/// before the fault), and the moments `{t}` is drawn from. Where the consumer would otherwise
+/// drain the broker before the fault, it is offline, as a lagging consumer is.
+const FAULTS: &[(&str, &str, &[u64])] = &[
     (
-        "the broker's disk fails; the replica takes over",
-        "send {n}; run {t}; crash broker disk; promote replica; run",
+        "the consumer is offline; the broker loses power",
+        "partition consumer; send {n}; run {t}; crash broker power; restart broker; heal; run",
+        &[20, 100, 300],
     ),
-    ("the network drops the next request", "drop next request; send {n}; run"),
-    ("the consumer is killed mid-work", "send {n}; run {t}; crash consumer process; restart consumer; run"),
-    ("the business logic throws once", "fail next 1; send {n}; run"),
-    ("the producer process is killed", "send {n}; run {t}; crash producer process; restart producer; run"),
-    ("the network drops the next response", "drop next response; send {n}; run"),
+    (
+        "the consumer is offline; the broker's disk fails; the replica takes over",
+        "partition consumer; send {n}; run {t}; crash broker disk; promote replica; heal; run",
+        &[20, 150, 300],
+    ),
+    ("the network drops the next request", "drop next request; send {n}; run", &[0]),
+    (
+        "the consumer is killed in the middle of its work",
+        "send {n}; run {t}; crash consumer process; restart consumer; run",
+        &[12, 15, 18],
+    ),
+    ("the business logic throws once", "fail next 1; send {n}; run", &[0]),
+    (
+        "the producer process is killed right after send returns",
+        "send {n}; crash producer process; restart producer; run",
+        &[0],
+    ),
+    ("the network drops the next response", "drop next response; send {n}; run", &[0]),
 ];
-
-const FAULT_TIMES_MS: [u64; 6] = [1, 4, 8, 12, 20, 100];
 
 /// SplitMix64: a tiny seeded generator, so a drill number always draws the same scenario.
 #[derive(Debug, Clone)]
@@ -232,9 +245,9 @@ fn draw_once(rng: &mut Rng) -> Scenario {
         let value = values[rng.below(values.len())];
         settings.set(key, value).expect("drawn values are valid settings");
     }
-    let (fault, template) = FAULTS[rng.below(FAULTS.len())];
+    let (fault, template, times) = FAULTS[rng.below(FAULTS.len())];
     let messages = 1 + rng.below(4) as u64;
-    let t = FAULT_TIMES_MS[rng.below(FAULT_TIMES_MS.len())];
+    let t = times[rng.below(times.len())];
     let commands = template.replace("{n}", &messages.to_string()).replace("{t}", &t.to_string());
     let candidates = CANDIDATES
         .iter()

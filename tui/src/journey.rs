@@ -11,6 +11,7 @@ use crate::app::Ui;
 use crate::i18n::T;
 use crate::keymap::{self, Action, Scope};
 use crate::widgets::stages::token_text;
+use crate::widgets::wrap_hanging;
 
 /// Where a copy is, in words.
 pub fn place_name(place: Place, lang: Lang) -> &'static str {
@@ -32,8 +33,8 @@ pub fn place_name(place: Place, lang: Lang) -> &'static str {
     }
 }
 
-/// The journey as lines (also what the tests read).
-pub fn lines(ui: &Ui, journey: &Journey) -> Vec<Line<'static>> {
+/// The journey as lines for a box `width` columns wide (also what the tests read).
+pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
     let theme = ui.theme;
     let m = &journey.message;
     let mut lines = Vec::new();
@@ -75,11 +76,15 @@ pub fn lines(ui: &Ui, journey: &Journey) -> Vec<Line<'static>> {
     ]));
     lines.push(Line::raw(""));
     lines.push(Line::styled(ui.t(T::Events).to_owned(), theme.title()));
+    let inner = usize::from(width.saturating_sub(2));
     for event in &journey.events {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>4} {:>6}ms  ", event.step, event.at_ms), theme.dim()),
-            Span::raw(event.text.clone()),
-        ]));
+        let head = format!("{:>4} {:>6}ms  ", event.step, event.at_ms);
+        let indent = head.len();
+        let body = wrap_hanging(&event.text, inner.saturating_sub(indent), inner.saturating_sub(indent));
+        for (i, text) in body.into_iter().enumerate() {
+            let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
+            lines.push(Line::from(vec![Span::styled(lead, theme.dim()), Span::raw(text)]));
+        }
     }
     lines
 }
@@ -93,5 +98,5 @@ pub fn render(ui: &Ui, journey: &Journey, scroll: u16, frame: &mut Frame, area: 
         journey.message.id,
         ui.t(T::KeyOtherMessage)
     );
-    crate::widgets::overlay_text(ui, title, lines(ui, journey), scroll, frame, area);
+    crate::widgets::overlay_text(ui, title, lines(ui, journey, area.width), scroll, frame, area);
 }

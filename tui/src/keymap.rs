@@ -199,6 +199,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(Cmd, Keys::One(KeyCode::Backspace), Action::Erase, T::KeyErase, None),
     bind(Cmd, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),
     bind(Mn, Keys::Digits, Action::Digit, T::KeyChoose, Some(T::KeyChoose)),
+    bind(Mn, Keys::One(KeyCode::Enter), Action::Submit, T::KeyChoose, None),
     bind(Mn, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),
     bind(
         Ov,
