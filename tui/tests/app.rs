@@ -295,3 +295,29 @@ fn no_key_sequence_panics() {
         );
     }
 }
+
+#[test]
+fn menus_take_numbers_past_nine() {
+    use mqlab_tui::app::{Menu, MenuItem, Then};
+    let mut app = app();
+    let items =
+        (1..=12).map(|i| MenuItem { label: format!("send {i}"), then: Then::Perform(format!("send {i}")) });
+    app.ui.overlay = Some(Overlay::Menu(Menu::new(mqlab_tui::i18n::T::Lessons, items.collect())));
+    keys(&mut app, "1");
+    assert!(
+        matches!(&app.ui.overlay, Some(Overlay::Menu(m)) if m.typed == "1"),
+        "1 could still become 10..12"
+    );
+    keys(&mut app, "2");
+    assert!(app.ui.overlay.is_none());
+    assert_eq!(app.ui.view.totals.sent, 12, "1 then 2 chose item 12");
+    app.ui.overlay = Some(Overlay::Menu(Menu::new(mqlab_tui::i18n::T::Lessons, vec![])));
+    keys(&mut app, "5⏎⎋");
+    assert!(app.ui.overlay.is_none());
+    // Enter takes a prefix as it stands; a digit past the end is forgotten.
+    let items =
+        (1..=12).map(|i| MenuItem { label: format!("send {i}"), then: Then::Perform(format!("send {i}")) });
+    app.ui.overlay = Some(Overlay::Menu(Menu::new(mqlab_tui::i18n::T::Lessons, items.collect())));
+    keys(&mut app, "1⏎");
+    assert_eq!(app.ui.view.totals.sent, 13);
+}

@@ -91,8 +91,9 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
                     ])
                 })
                 .collect();
-            let block =
-                Block::bordered().title(Span::styled(format!(" {} ", ui.t(menu.title)), ui.theme.title()));
+            // Digits typed so far show beside the title while a two-digit choice is pending.
+            let title = format!(" {} {}", ui.t(menu.title), menu.typed);
+            let block = Block::bordered().title(Span::styled(title, ui.theme.title()));
             frame.render_widget(Clear, rect);
             frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
