@@ -251,7 +251,7 @@ pub enum ScanEnd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmentScan {
     pub records: u64,
-    /// Position in the segment where the valid prefix ends (the segment size when `Full`).
+    /// Position in the segment where the valid data ends (after a marker: the segment size).
     pub end: usize,
     pub how: ScanEnd,
 }
@@ -267,7 +267,9 @@ pub fn scan_segment(segment: &[u8]) -> SegmentScan {
                 pos += len;
             }
             Entry::EndOfSegment => {
-                return SegmentScan { records, end: segment.len(), how: ScanEnd::Full };
+                // A marker's bytes belong to the log; a tail too short for one does not.
+                let end = if segment.len() - pos < MARKER_LEN { pos } else { segment.len() };
+                return SegmentScan { records, end, how: ScanEnd::Full };
             }
             Entry::EndOfLog => return SegmentScan { records, end: pos, how: ScanEnd::EndOfLog },
             Entry::Invalid(why) => {

@@ -42,6 +42,9 @@ impl Record {
     }
 }
 
+/// The stored bytes of every segment, by start offset (see [`ClosedLog::raw_segments`]).
+pub type RawSegments = Vec<(u64, Vec<u8>)>;
+
 /// Settings of one log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogConfig {
@@ -108,8 +111,13 @@ pub struct TornTail {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryReport {
     pub records_kept: u64,
+    /// The end of the valid prefix: the recovered `written_pos` (and `flushed_pos`).
     pub bytes_kept: u64,
+    /// Bytes of data recovery zeroed or removed: from the end of the valid prefix to the last
+    /// nonzero byte of its segment, plus the used part of every segment removed after it.
     pub bytes_cut: u64,
+    /// Why recovery cut (naming the segment and offset), and any segment it had to repair;
+    /// `None` for a clean log.
     pub reason: Option<String>,
 }
 
@@ -361,13 +369,13 @@ impl ClosedLog {
     }
 
     /// The bytes of every segment as stored, ascending by start offset.
-    pub fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
+    pub fn raw_segments(&self) -> Result<RawSegments, LogError> {
         self.storage.raw_segments()
     }
 
     /// Replaces the stored segments with these bytes (of any length): fault injection for
     /// tests and tools. They count as durable.
-    pub fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError> {
+    pub fn set_raw_segments(&mut self, segments: RawSegments) -> Result<(), LogError> {
         let end = segments.iter().map(|(s, b)| s + b.len() as u64).max().unwrap_or(0);
         self.flushed_pos = end;
         self.storage.set_raw_segments(segments)

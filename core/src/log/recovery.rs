@@ -14,15 +14,18 @@ pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport)
     let size = storage.segment_size_bytes();
     let starts = storage.starts();
     let mut end = 0u64;
+    // Where the log continues: the segment after the last one scanned in full.
+    let mut next_start = 0u64;
     let mut records_kept = 0u64;
     let mut bytes_cut = 0u64;
     let mut cut_reason: Option<String> = None;
     let mut first_cut = starts.len();
     for (i, &start) in starts.iter().enumerate() {
-        if start != end {
-            // `end` is a segment boundary here: the log continues only in the segment there.
-            cut_reason =
-                Some(format!("segment {} is missing, so the log ends at offset {end}", segment_name(end)));
+        if start != next_start {
+            cut_reason = Some(format!(
+                "segment {} is missing, so the log ends at offset {end}",
+                segment_name(next_start)
+            ));
             first_cut = i;
             break;
         }
@@ -34,6 +37,7 @@ pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport)
         records_kept += scan.records;
         end = start + scan.end as u64;
         if scan.how == ScanEnd::Full {
+            next_start = start + size;
             continue;
         }
         let tail = &mut seg[scan.end..];

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
 
-use super::{LogError, StorageKind};
+use super::{LogError, RawSegments, StorageKind};
 
 /// The file name of the segment starting at `start`: 20 digits, RocketMQ style.
 pub fn segment_name(start: u64) -> String {
@@ -55,10 +55,10 @@ pub trait Storage: std::fmt::Debug {
     /// Disk failure on a released storage: every segment is gone.
     fn disk_failure(&mut self) -> Result<(), LogError>;
     /// The bytes of every segment as the files hold them (released storage).
-    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError>;
+    fn raw_segments(&self) -> Result<RawSegments, LogError>;
     /// Replaces every segment with the given bytes, of any length (released storage); they
     /// count as durable. For fault injection in tests and tools.
-    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError>;
+    fn set_raw_segments(&mut self, segments: RawSegments) -> Result<(), LogError>;
     /// Where a segment lives, for error messages.
     fn path_of(&self, start: u64) -> PathBuf;
     /// The segment files, ascending (empty for memory).
@@ -281,7 +281,7 @@ impl Storage for MmapStorage {
         Ok(())
     }
 
-    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
+    fn raw_segments(&self) -> Result<RawSegments, LogError> {
         if !self.dir.exists() {
             return Ok(Vec::new());
         }
@@ -293,7 +293,7 @@ impl Storage for MmapStorage {
             .collect()
     }
 
-    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError> {
+    fn set_raw_segments(&mut self, segments: RawSegments) -> Result<(), LogError> {
         self.maps.clear();
         self.durable.clear();
         fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, "cannot create", e))?;
@@ -439,11 +439,11 @@ impl Storage for MemStorage {
         Ok(())
     }
 
-    fn raw_segments(&self) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
+    fn raw_segments(&self) -> Result<RawSegments, LogError> {
         Ok(self.cache.iter().map(|(s, b)| (*s, b.clone())).collect())
     }
 
-    fn set_raw_segments(&mut self, segments: Vec<(u64, Vec<u8>)>) -> Result<(), LogError> {
+    fn set_raw_segments(&mut self, segments: RawSegments) -> Result<(), LogError> {
         self.open = false;
         self.cache = segments.into_iter().collect();
         self.disk = self.cache.clone();
