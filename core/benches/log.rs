@@ -1,0 +1,171 @@
+//! Commit log benchmarks: what the durability choices cost on this machine.
+//!
+//! - `append`: 1 KiB records appended without flushing, against a plain copy of the same bytes
+//!   into a fresh mapping, in one run (the ratio is the figure);
+//! - `recovery`: the restart scan over 64 MiB of records (bytes per second);
+//! - `sync`: one msync per record against group commit, one msync per 64 records (records per
+//!   second of each).
+//!
+//! Run with `cargo bench -p mqlab-core --bench log`; figures go to `core/benches/RESULTS.md`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use mqlab_core::ids::{MsgId, ProducerId};
+use mqlab_core::log::{CommitLog, LogConfig, MmapStorage, RECORD_OVERHEAD, Record, Storage, StorageKind};
+
+const RECORD_BYTES: usize = 1024;
+/// Bytes appended per measured batch: 16 segments of the default size.
+const BATCH_BYTES: usize = 16 << 20;
+const RECOVERY_BYTES: usize = 64 << 20;
+const GROUP: u64 = 64;
+
+/// A record that takes exactly 1 KiB in the log.
+fn record(i: u64) -> Record {
+    let key = format!("k{:06}", i % 1_000_000);
+    Record {
+        msg_id: MsgId(i),
+        producer_id: ProducerId(1),
+        seq: i,
+        body: vec![(i % 251) as u8; RECORD_BYTES - RECORD_OVERHEAD - key.len()],
+        key,
+        timestamp_ms: i,
+    }
+}
+
+fn open(kind: StorageKind, dir: &Path) -> CommitLog {
+    CommitLog::open(kind, dir, LogConfig::default()).expect("open the log").0
+}
+
+fn append(c: &mut Criterion) {
+    let records: Vec<Record> = (0..(BATCH_BYTES / RECORD_BYTES) as u64).map(record).collect();
+    // The same bytes the log writes, for the copy baseline.
+    let encoded: Vec<u8> = {
+        let (mut log, _) = CommitLog::open(StorageKind::Mem, Path::new(""), LogConfig::default()).unwrap();
+        for r in &records[..1024] {
+            log.append(r).unwrap();
+        }
+        log.segment_bytes(0).unwrap().to_vec()
+    };
+    let mut group = c.benchmark_group("append");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(BATCH_BYTES as u64));
+    group.bench_function("memcpy_1KiB_into_fresh_mapping", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let mut storage = MmapStorage::new(dir.path(), BATCH_BYTES as u64);
+                storage.open_segments().unwrap();
+                storage.create_segment(0).unwrap();
+                (dir, storage)
+            },
+            |(dir, mut storage)| {
+                let map = storage.segment_mut(0).unwrap();
+                for (dst, src) in
+                    map.chunks_exact_mut(RECORD_BYTES).zip(encoded.chunks_exact(RECORD_BYTES).cycle())
+                {
+                    dst.copy_from_slice(src);
+                }
+                (dir, storage)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    for kind in [StorageKind::Mmap, StorageKind::Mem] {
+        group.bench_function(format!("log_append_1KiB_no_flush_{kind:?}").to_lowercase(), |b| {
+            b.iter_batched(
+                || {
+                    let dir = tempfile::tempdir().unwrap();
+                    let log = open(kind, dir.path());
+                    (dir, log)
+                },
+                |(dir, mut log)| {
+                    for r in &records {
+                        black_box(log.append(r).unwrap());
+                    }
+                    (dir, log)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn recovery(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(StorageKind::Mmap, dir.path());
+    for i in 0..(RECOVERY_BYTES / RECORD_BYTES) as u64 {
+        log.append(&record(i)).unwrap();
+    }
+    let closed = log.close().unwrap();
+    let raw = closed.raw_segments().unwrap();
+    let mut group = c.benchmark_group("recovery");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(RECOVERY_BYTES as u64));
+    group.bench_function("recover_64MiB_mmap", |b| {
+        b.iter(|| {
+            let (log, report) = CommitLog::open(StorageKind::Mmap, dir.path(), LogConfig::default()).unwrap();
+            assert_eq!(report.records_kept, (RECOVERY_BYTES / RECORD_BYTES) as u64);
+            log
+        })
+    });
+    group.bench_function("recover_64MiB_mem", |b| {
+        b.iter_batched(
+            || {
+                let mut closed = open(StorageKind::Mem, Path::new("")).crash_process();
+                closed.set_raw_segments(raw.clone()).unwrap();
+                closed
+            },
+            |closed| {
+                let (log, report) = closed.recover().unwrap();
+                assert_eq!(report.records_kept, (RECOVERY_BYTES / RECORD_BYTES) as u64);
+                log
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+/// Appends and syncs `batch` records per step on a real file log; returns the time spent in
+/// `iters` steps. A fresh log replaces a full one outside the measured time.
+fn sync_steps(iters: u64, batch: u64) -> Duration {
+    let mut dir = tempfile::tempdir().unwrap();
+    let mut log = open(StorageKind::Mmap, dir.path());
+    let mut total = Duration::ZERO;
+    let mut i = 0;
+    for _ in 0..iters {
+        if log.written_pos() > 32 << 20 {
+            dir = tempfile::tempdir().unwrap();
+            log = open(StorageKind::Mmap, dir.path());
+        }
+        let r = record(i);
+        let start = Instant::now();
+        for _ in 0..batch {
+            log.append(&r).unwrap();
+        }
+        black_box(log.flush().unwrap());
+        total += start.elapsed();
+        i += 1;
+    }
+    drop(log);
+    drop(dir);
+    total
+}
+
+fn sync(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sync");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("msync_per_record", |b| b.iter_custom(|iters| sync_steps(iters, 1)));
+    group.throughput(Throughput::Elements(GROUP));
+    group.bench_function("group_commit_64_records", |b| b.iter_custom(|iters| sync_steps(iters, GROUP)));
+    group.finish();
+}
+
+criterion_group!(benches, append, recovery, sync);
+criterion_main!(benches);
