@@ -168,7 +168,7 @@ impl CommitLog {
 
     /// Opens (and recovers) a log over any storage; its segment size must match `config`.
     pub fn open_storage(
-        mut storage: Box<dyn Storage>,
+        storage: Box<dyn Storage>,
         config: LogConfig,
     ) -> Result<(Self, RecoveryReport), LogError> {
         config.validate()?;
@@ -181,7 +181,15 @@ impl CommitLog {
                 ),
             });
         }
-        let (end, report) = recovery::recover(storage.as_mut())?;
+        Self::recover_storage(storage, config, 0)
+    }
+
+    fn recover_storage(
+        mut storage: Box<dyn Storage>,
+        config: LogConfig,
+        durable_from: u64,
+    ) -> Result<(Self, RecoveryReport), LogError> {
+        let (end, report) = recovery::recover(storage.as_mut(), durable_from)?;
         Ok((Self { storage, config, written_pos: end, flushed_pos: end }, report))
     }
 
@@ -389,7 +397,8 @@ impl ClosedLog {
     /// Restart: scan, validate length, magic and CRC of each record, truncate at the first
     /// invalid one, and report what was kept and cut.
     pub fn recover(self) -> Result<(CommitLog, RecoveryReport), LogError> {
-        CommitLog::open_storage(self.storage, self.config)
+        // The machine knows what it synced; only the rest needs syncing now.
+        CommitLog::recover_storage(self.storage, self.config, self.flushed_pos)
     }
 }
 

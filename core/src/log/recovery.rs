@@ -8,8 +8,12 @@ use super::storage::segment_name;
 use super::{LogError, RecoveryReport, Storage};
 
 /// Recovers `storage` in place; returns the end of the valid prefix (the new `written_pos`
-/// and `flushed_pos`) and the report.
-pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport), LogError> {
+/// and `flushed_pos`) and the report. Bytes below `durable_from` are known to be on disk
+/// already (0 when nothing is known, as after opening files a previous process left).
+pub(super) fn recover(
+    storage: &mut dyn Storage,
+    durable_from: u64,
+) -> Result<(u64, RecoveryReport), LogError> {
     let notes = storage.open_segments()?;
     let size = storage.segment_size_bytes();
     let starts = storage.starts();
@@ -20,6 +24,8 @@ pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport)
     let mut bytes_cut = 0u64;
     let mut cut_reason: Option<String> = None;
     let mut first_cut = starts.len();
+    // Bytes of the last scanned segment that recovery overwrote with zeros.
+    let mut zeroed = 0..0;
     for (i, &start) in starts.iter().enumerate() {
         if start != next_start {
             cut_reason = Some(format!(
@@ -45,6 +51,7 @@ pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport)
         if garbage > 0 {
             bytes_cut += garbage as u64;
             tail[..garbage].fill(0);
+            zeroed = scan.end..scan.end + garbage;
         }
         cut_reason = match scan.how {
             ScanEnd::Invalid(why) => Some(format!("segment {}, offset {end}: {why}", segment_name(start))),
@@ -71,10 +78,20 @@ pub(super) fn recover(storage: &mut dyn Storage) -> Result<(u64, RecoveryReport)
     if let Some(r) = cut_reason.as_mut().filter(|_| !removed.is_empty()) {
         r.push_str(&format!("; removed segment{} {}", plural(removed.len()), removed.join(", ")));
     }
-    // The kept bytes (and the zeros that replaced cut ones) become durable before the log
-    // accepts writes, so flushed_pos = written_pos is true.
-    for &start in &starts[..first_cut] {
-        storage.sync(start, 0, size as usize)?;
+    // What the log keeps, and the zeros that replaced cut bytes, become durable before it
+    // accepts writes, so that flushed_pos = written_pos holds. Bytes known to be on disk are
+    // not synced again: on a real disk each sync costs a device flush.
+    for (i, &start) in starts[..first_cut].iter().enumerate() {
+        let from = durable_from.clamp(start, start + size) - start;
+        let to = end.clamp(start, start + size) - start;
+        let (mut from, mut to) = (from as usize, to as usize);
+        if i + 1 == first_cut && !zeroed.is_empty() {
+            from = from.min(zeroed.start);
+            to = to.max(zeroed.end);
+        }
+        if from < to {
+            storage.sync(start, from, to)?;
+        }
     }
     let reason: Vec<String> = cut_reason.into_iter().chain(notes).collect();
     let report = RecoveryReport {

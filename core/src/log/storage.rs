@@ -359,6 +359,12 @@ impl Storage for MemStorage {
                 bytes.resize(size as usize, 0);
             }
         }
+        // The file backing extends the file itself, so the disk sees the new length too.
+        for bytes in self.disk.values_mut() {
+            if (bytes.len() as u64) < size {
+                bytes.resize(size as usize, 0);
+            }
+        }
         self.open = true;
         Ok(notes)
     }
