@@ -152,8 +152,7 @@ fn sync_steps(iters: u64, batch: u64) -> Duration {
     let mut dir = tempfile::tempdir().unwrap();
     let mut log = open(StorageKind::Mmap, dir.path());
     let mut total = Duration::ZERO;
-    let mut i = 0;
-    for _ in 0..iters {
+    for i in 0..iters {
         if log.written_pos() > 32 << 20 {
             dir = tempfile::tempdir().unwrap();
             log = open(StorageKind::Mmap, dir.path());
@@ -165,7 +164,6 @@ fn sync_steps(iters: u64, batch: u64) -> Duration {
         }
         black_box(log.flush().unwrap());
         total += start.elapsed();
-        i += 1;
     }
     drop(log);
     drop(dir);
