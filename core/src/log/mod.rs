@@ -7,8 +7,10 @@
 //!
 //! Offsets are logical byte offsets across segments; the segment holding offset `o` starts at
 //! `o / segment_size_bytes * segment_size_bytes` and its file is named by that start in 20
-//! digits. The byte layout is in [`format`]; the backings in [`storage`]; the restart scan in
-//! `recovery`. Nothing here panics on file content: bad bytes are cut by recovery and reported.
+//! digits. The byte table of a record and of the end-of-segment marker is in `format.rs`; the
+//! backings ([`MmapStorage`], [`MemStorage`]) in `storage.rs`; the restart scan in
+//! `recovery.rs`. Nothing here panics on file content: bad bytes are cut by recovery and
+//! reported.
 
 mod format;
 mod recovery;
