@@ -172,8 +172,8 @@ fn sync_steps(iters: u64, batch: u64) -> Duration {
 
 fn sync(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync");
-    group.sample_size(20);
-    group.measurement_time(Duration::from_secs(8));
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(12));
     group.throughput(Throughput::Elements(1));
     group.bench_function("msync_per_record", |b| b.iter_custom(|iters| sync_steps(iters, 1)));
     group.throughput(Throughput::Elements(GROUP));

@@ -229,8 +229,9 @@ impl CommitLog {
         if len > size - at {
             // Does not fit: close the segment (with a marker if there is room) and roll.
             if size - at >= MARKER_LEN as u64 {
-                let path = self.storage.path_of(start);
-                let seg = self.storage.segment_mut(start).ok_or_else(|| missing(path))?;
+                let Some(seg) = self.storage.segment_mut(start) else {
+                    return Err(missing(self.storage.path_of(start)));
+                };
                 format::encode_marker(&mut seg[at as usize..]);
             }
             start += size;
@@ -240,8 +241,10 @@ impl CommitLog {
         if at == 0 && self.storage.segment(start).is_none() {
             self.storage.create_segment(start)?;
         }
-        let path = self.storage.path_of(start);
-        let seg = self.storage.segment_mut(start).ok_or_else(|| missing(path))?;
+        // The path is built only for an error: this is the hot path.
+        let Some(seg) = self.storage.segment_mut(start) else {
+            return Err(missing(self.storage.path_of(start)));
+        };
         let at = at as usize;
         format::encode_into(record, &mut seg[at..at + len as usize]);
         let offset = self.written_pos;
@@ -299,8 +302,8 @@ impl CommitLog {
         let mut pos = offset;
         while pos < self.written_pos {
             let start = pos / size * size;
-            let path = self.storage.path_of(start);
-            let seg = self.storage.segment(start).ok_or_else(|| missing(path.clone()))?;
+            let path = || self.storage.path_of(start);
+            let seg = self.storage.segment(start).ok_or_else(|| missing(path()))?;
             let at = (pos - start) as usize;
             match format::entry_at(seg, at) {
                 format::Entry::Record { len, view } => {
@@ -311,7 +314,7 @@ impl CommitLog {
                 format::Entry::EndOfSegment => pos = start + size,
                 format::Entry::EndOfLog => {
                     return Err(LogError::Corrupt {
-                        path,
+                        path: path(),
                         offset: pos,
                         message: format!(
                             "zeros where a record was expected (written_pos {})",
@@ -322,7 +325,7 @@ impl CommitLog {
                 format::Entry::Invalid(why) => {
                     let message =
                         if pos == offset { format!("no record starts here: {why}") } else { why.to_string() };
-                    return Err(LogError::Corrupt { path, offset: pos, message });
+                    return Err(LogError::Corrupt { path: path(), offset: pos, message });
                 }
             }
         }

@@ -213,12 +213,12 @@ impl Storage for MmapStorage {
     }
 
     fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {
-        let path = self.path_of(start);
+        let path = || self.path_of(start);
         let map = self.maps.get(&start).ok_or_else(|| LogError::Io {
-            path: path.clone(),
+            path: path(),
             message: "cannot sync: segment is not open".into(),
         })?;
-        map.flush_range(from, to.saturating_sub(from)).map_err(|e| io_err(&path, "msync failed", e))?;
+        map.flush_range(from, to.saturating_sub(from)).map_err(|e| io_err(&path(), "msync failed", e))?;
         self.durable.insert(start);
         Ok(())
     }
@@ -402,13 +402,13 @@ impl Storage for MemStorage {
     }
 
     fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {
-        let path = self.path_of(start);
+        let path = || self.path_of(start);
         let src = self.cache.get(&start).ok_or_else(|| LogError::Io {
-            path: path.clone(),
+            path: path(),
             message: "cannot sync: segment is not open".into(),
         })?;
         let range = src.get(from..to).ok_or_else(|| LogError::Io {
-            path,
+            path: path(),
             message: format!("cannot sync bytes {from}..{to}: the segment has {}", src.len()),
         })?;
         let dst = self.disk.entry(start).or_insert_with(|| vec![0; src.len()]);
