@@ -377,12 +377,14 @@ impl World {
         let Some(env) = self.net.envelopes.remove(&id) else {
             return Ok((None, "network: nothing arrived".to_owned(), vec![]));
         };
-        let what = format!("{} {}", kind_name(env.kind), msgs_text(&env.payload.mentions()));
+        let what = |env: &Envelope| format!("{} {}", kind_name(env.kind), msgs_text(&env.payload.mentions()));
         if let Some(reason) = env.doomed {
+            let what = what(&env);
             let text = format!("network: dropped {what} {}→{} ({reason})", env.from, env.to);
             return Ok(self.lost_envelope(env, text));
         }
         if !self.node_up(env.to) {
+            let what = what(&env);
             let why = if self.b(Node::Broker).role == Role::Retired && env.to == Node::Broker {
                 "was replaced by the promoted replica"
             } else {
