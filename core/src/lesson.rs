@@ -2,11 +2,24 @@
 //! in the binary, run step by step by the front ends and verified headless by
 //! `mqlab lessons verify`, so a lesson can never claim what the simulator does not do.
 //!
-//! API CONTRACT (skeleton; the bodies are being implemented — front ends code against these
-//! signatures).
+//! The interview cards (`lessons/cards.toml`) live here too: they are lesson data, written from
+//! the same seeds, and each points at the lessons that show its answer.
+//!
+//! Loading checks everything (keys, values, commands, expectations) and names the file, line and
+//! key of the first problem; running a lesson only goes through [`Session`], like a front end.
 
+mod expect;
+mod parse;
+
+use std::sync::OnceLock;
+
+use crate::log::StorageKind;
+use crate::session::{Session, SessionConfig};
 use crate::settings::Settings;
 use crate::view::View;
+
+pub use expect::{MESSAGE_FIELDS, TOTALS};
+pub use parse::MAX_CHOICES;
 
 /// The two languages every lesson is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,6 +30,13 @@ pub enum Lang {
 }
 
 impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// `en` or `zh`.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -58,14 +78,13 @@ pub struct Expectation {
     pub source: String,
     /// Line in the lesson file, for error messages.
     pub line: usize,
-    _private: (),
+    claim: expect::Claim,
 }
 
-#[allow(clippy::todo)]
 impl Expectation {
-    /// `Ok` when the view satisfies the claim, else one line saying what was found instead.
-    pub fn check(&self, _view: &View) -> Result<(), String> {
-        todo!()
+    /// `Ok` when the view satisfies the claim, else what was found instead (one short value).
+    pub fn check(&self, view: &View) -> Result<(), String> {
+        self.claim.check(view)
     }
 }
 
@@ -109,20 +128,146 @@ pub struct Failure {
     pub found: String,
 }
 
-#[allow(clippy::todo)]
 impl Lesson {
     /// Parses one lesson file; `file` names it in errors.
-    pub fn parse(_text: &str, _file: &str) -> Result<Lesson, LessonError> {
-        todo!()
+    pub fn parse(text: &str, file: &str) -> Result<Lesson, LessonError> {
+        parse::Reader::new(text, file).lesson()
     }
-    /// Runs every step headless (MemStorage) and checks every expectation.
+
+    /// How a front end starts this lesson's world (its own storage and data directory aside).
+    pub fn config(&self, storage: StorageKind) -> SessionConfig {
+        SessionConfig { seed: self.seed, storage, data_dir: None, settings: self.settings.clone() }
+    }
+
+    /// Runs every step headless (MemStorage) and checks every expectation. A step whose
+    /// commands are refused is one failure and ends the run: later claims would be about a
+    /// different story.
     pub fn verify(&self) -> Vec<Failure> {
-        todo!()
+        let failure = |step: usize, expectation: String, found: String| Failure {
+            lesson: self.id.clone(),
+            step,
+            expectation,
+            found,
+        };
+        let mut session = match Session::new(self.config(StorageKind::Mem)) {
+            Ok(session) => session,
+            Err(e) => return vec![failure(0, "the world to start".into(), e.to_string())],
+        };
+        let mut failures = Vec::new();
+        for (index, step) in self.steps.iter().enumerate() {
+            let number = index + 1;
+            if !step.commands.is_empty()
+                && let Err(e) = session.perform(&step.commands)
+            {
+                failures.push(failure(number, format!("`{}` to run", step.commands), e.to_string()));
+                break;
+            }
+            let view = session.view();
+            for e in &step.expect {
+                if let Err(found) = e.check(&view) {
+                    failures.push(failure(number, format!("{} (line {})", e.source, e.line), found));
+                }
+            }
+        }
+        failures
     }
 }
 
+/// Whether a card is the model answer or a follow-up question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardKind {
+    /// The answer template, stage by stage.
+    Template,
+    /// A follow-up question an interviewer asks next, with a short answer.
+    FollowUp,
+}
+
+/// An interview card: a question, a short answer, and the lessons that show it happening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub id: String,
+    pub kind: CardKind,
+    pub question: Text,
+    pub answer: Text,
+    /// Ids of lessons that demonstrate the answer.
+    pub lessons: Vec<String>,
+}
+
+impl Card {
+    /// Parses a cards file; `file` names it in errors, and every lesson a card points to must be
+    /// one of `lesson_ids`.
+    pub fn parse_all(text: &str, file: &str, lesson_ids: &[&str]) -> Result<Vec<Card>, LessonError> {
+        parse::Reader::new(text, file).cards(lesson_ids)
+    }
+}
+
+/// Embeds each lesson file by name; `core/tests/lessons.rs` checks this list against the
+/// `lessons/` directory, so a new file cannot be forgotten.
+macro_rules! embed {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../lessons/", $name)))),*]
+    };
+}
+
+/// The lesson files shipped in the binary, `(file name, text)`, in teaching order.
+pub const FILES: &[(&str, &str)] = embed!(
+    "01-three-stages.toml",
+    "02-oneway-vs-sync.toml",
+    "03-send-status.toml",
+    "04-retries-duplicate.toml",
+    "05-flush-crash-vs-power.toml",
+    "06-group-commit.toml",
+    "07-replication-failover.toml",
+    "08-four-combinations.toml",
+    "09-commit-timing.toml",
+    "10-async-consume.toml",
+    "11-retry-dead-letter.toml",
+    "12-sequence-check.toml",
+    "13-local-message-table.toml",
+    "14-no-hundred-percent.toml",
+);
+
+/// The interview cards file, as shipped.
+pub const CARDS_FILE: (&str, &str) = ("cards.toml", include_str!("../../lessons/cards.toml"));
+
+/// Parses every shipped lesson and checks that ids are unique.
+pub fn load_builtin() -> Result<Vec<Lesson>, LessonError> {
+    let mut lessons: Vec<Lesson> = Vec::new();
+    for (name, text) in FILES {
+        let file = format!("lessons/{name}");
+        let lesson = Lesson::parse(text, &file)?;
+        if let Some(other) = lessons.iter().position(|l| l.id == lesson.id) {
+            return Err(LessonError {
+                file,
+                line: 1,
+                message: format!("lesson id `{}` is already used by lessons/{}", lesson.id, FILES[other].0),
+            });
+        }
+        lessons.push(lesson);
+    }
+    Ok(lessons)
+}
+
+/// Parses the shipped interview cards; every lesson they point to must exist.
+pub fn load_cards() -> Result<Vec<Card>, LessonError> {
+    let lessons = load_builtin()?;
+    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+    Card::parse_all(CARDS_FILE.1, &format!("lessons/{}", CARDS_FILE.0), &ids)
+}
+
 /// The lessons shipped in the binary, in teaching order.
-#[allow(clippy::todo)]
+///
+/// The files are compiled in and every one is parsed by the tests, so a failure here is a bug in
+/// the build, not bad input; it panics with the file and line.
 pub fn builtin() -> Vec<Lesson> {
-    todo!()
+    static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
+    LESSONS.get_or_init(|| load_builtin().unwrap_or_else(|e| panic!("a shipped lesson is invalid: {e}"))).clone()
+}
+
+/// The interview cards shipped in the binary (template first, then the follow-ups, as written).
+///
+/// Like [`builtin`], the data is compiled in and tested; a failure here is a bug in the build.
+pub fn cards() -> Vec<Card> {
+    static CARDS: OnceLock<Vec<Card>> = OnceLock::new();
+    CARDS.get_or_init(|| load_cards().unwrap_or_else(|e| panic!("the shipped cards are invalid: {e}"))).clone()
 }
