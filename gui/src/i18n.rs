@@ -1,0 +1,342 @@
+//! Every string the desktop lab shows of its own, in English and Chinese, in one table.
+//!
+//! Setting keys, command words, fates, causes and RocketMQ names (SEND_OK, SYNC_FLUSH,
+//! ASYNC_MASTER…) stay as the command language and the seeds spell them, so what a class reads on
+//! the projector is what it can type and search for. Event explanations come from the core as
+//! they are. `gui/tests/font.rs` checks that the bundled font covers every Chinese string here.
+
+use mqlab_core::lesson::Lang;
+use mqlab_core::settings::Stage;
+use mqlab_core::view::{Fate, TokenState};
+
+macro_rules! strings {
+    ($($name:ident => $en:literal, $zh:literal;)*) => {
+        /// One UI string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $($name),* }
+
+        impl T {
+            /// Every string, for the font coverage test.
+            pub const ALL: &'static [T] = &[$(T::$name),*];
+
+            pub fn en(self) -> &'static str {
+                match self { $(T::$name => $en),* }
+            }
+
+            pub fn zh(self) -> &'static str {
+                match self { $(T::$name => $zh),* }
+            }
+        }
+    };
+}
+
+impl T {
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en(),
+            Lang::Zh => self.zh(),
+        }
+    }
+}
+
+strings! {
+    Title => "mqlab — how a message queue loses messages, and what prevents it",
+        "mqlab — 消息队列如何丢消息，以及如何避免";
+    MenuLab => "Lab", "实验";
+    MenuView => "View", "视图";
+    MenuLessons => "Lessons", "课程";
+    MenuHelp => "Help", "帮助";
+    Producer => "producer", "生产者";
+    Broker => "broker (master)", "Broker（主）";
+    Replica => "replica (slave)", "副本（从）";
+    Consumer => "consumer", "消费者";
+    Memory => "memory", "内存";
+    Outbox => "outbox", "本地消息表";
+    Failed => "failed (known)", "失败（已知）";
+    PageCache => "page cache", "页缓存";
+    Disk => "disk", "磁盘";
+    RetryQueue => "retry", "重试";
+    DeadLetters => "dead letters", "死信";
+    Processing => "processing", "处理中";
+    DoneList => "done", "已处理";
+    Dropped => "dropped", "网络丢弃";
+    Up => "up", "运行中";
+    Down => "DOWN", "已宕机";
+    Partitioned => "partitioned", "网络隔离";
+    Written => "written", "写入";
+    Flushed => "flushed", "刷盘";
+    Replicated => "replicated", "已复制";
+    Committed => "committed offset", "已提交位点";
+    NoReplication => "no replication (broker.replication none)", "未开启复制（broker.replication none）";
+    Play => "Play", "播放";
+    Pause => "Pause", "暂停";
+    Step => "Step", "单步";
+    Back => "Back", "后退";
+    RunToEnd => "Run", "运行到底";
+    Reset => "Reset", "重置";
+    Send => "Send", "发送";
+    Faster => "Faster", "加速";
+    Slower => "Slower", "减速";
+    Speed => "speed", "速度";
+    StepsPerSecond => "steps/s", "步/秒";
+    Timeline => "Timeline", "时间线";
+    StepNo => "step", "步";
+    Idle => "nothing left to do", "没有待处理的事件";
+    ZoomIn => "Zoom in", "放大";
+    ZoomOut => "Zoom out", "缩小";
+    ZoomReset => "Actual size", "原始大小";
+    FullScreen => "Full screen", "全屏";
+    Presenter => "Presenter mode", "演示模式";
+    Theme => "Light / dark", "浅色 / 深色";
+    Language => "中文 / English", "中文 / English";
+    ShowSettings => "Settings panel", "设置面板";
+    ShowLedger => "Ledger and events", "台账与事件";
+    Help => "Keyboard shortcuts", "快捷键";
+    Close => "Close", "关闭";
+    LessonNext => "Next", "下一步";
+    LessonBack => "Previous", "上一步";
+    CloseLesson => "Close lesson", "关闭课程";
+    Sandbox => "Sandbox (no lesson)", "自由实验（无课程）";
+    // What each shortcut does, for tooltips and the help window.
+    HelpPlay => "play or pause: one step at the chosen speed", "播放或暂停：按所选速度逐步执行";
+    HelpStep => "process the next event", "处理下一个事件";
+    HelpBack => "rewind one step", "后退一步";
+    HelpRun => "run until nothing is left to do", "一直运行到没有待处理的事件";
+    HelpReset => "start over with a fresh world", "重新开始一个新的世界";
+    HelpSend => "the producer sends one message", "生产者发送一条消息";
+    HelpFaster => "play faster", "播放加速";
+    HelpSlower => "play slower", "播放减速";
+    HelpZoomIn => "larger text and diagram", "放大文字和图";
+    HelpZoomOut => "smaller text and diagram", "缩小文字和图";
+    HelpZoomReset => "back to 100%", "恢复 100%";
+    HelpFullScreen => "fill the screen", "占满屏幕";
+    HelpPresenter => "large type, secondary panels hidden: for the back of the room", "大字号并隐藏次要面板：适合投影";
+    HelpTheme => "switch between light and dark", "切换浅色与深色";
+    HelpLanguage => "switch the language of the lab and the lessons", "切换界面与课程的语言";
+    HelpSettings => "show or hide the settings panel", "显示或隐藏设置面板";
+    HelpLedger => "show or hide the ledger and the event log", "显示或隐藏台账与事件日志";
+    HelpHelp => "this list", "本列表";
+    HelpLessonNext => "lesson: next step (asks its question first)", "课程：下一步（先提问）";
+    HelpLessonBack => "lesson: previous step", "课程：上一步";
+    HelpClear => "close the help, deselect the message", "关闭帮助，取消选中消息";
+    Clear => "Close / deselect", "关闭 / 取消选中";
+    KeyColumn => "key", "按键";
+    ActionColumn => "action", "操作";
+    // Settings panel.
+    Settings => "Settings", "设置";
+    StageProduce => "1 · Produce", "1 · 生产";
+    StageStore => "2 · Store", "2 · 存储";
+    StageConsume => "3 · Consume", "3 · 消费";
+    StageNetwork => "Network", "网络";
+    Faults => "Faults", "故障";
+    Crash => "Crash", "崩溃";
+    Restart => "Restart", "重启";
+    CrashProcess => "process (kill -9)", "进程（kill -9）";
+    CrashPower => "power (machine)", "断电（整机）";
+    CrashDisk => "disk failure", "磁盘损坏";
+    DropNext => "Drop next", "丢弃下一个";
+    Partition => "Partition", "隔离";
+    Heal => "Heal", "恢复网络";
+    FailNext => "Fail next", "下一次处理失败";
+    Promote => "Promote replica", "副本升主";
+    // Ledger, events, journey.
+    Ledger => "Ledger", "台账";
+    Events => "Events", "事件";
+    Journey => "Journey", "消息轨迹";
+    ColMessage => "msg", "消息";
+    ColSeq => "producer/seq", "生产者/序号";
+    ColWhere => "where", "位置";
+    ColStatus => "status", "状态";
+    ColFate => "fate", "结局";
+    ColCause => "cause", "原因";
+    ColEffects => "effects", "生效次数";
+    ColDetected => "gap seen", "发现缺口";
+    NoMessages => "No messages yet: press Send.", "还没有消息：点击“发送”。";
+    PickMessage => "Click a message (in the ledger or the diagram) to see its journey.",
+        "点击台账或图中的消息，查看它的轨迹。";
+    Totals => "totals", "统计";
+    Sent => "sent", "已发送";
+    Acked => "acked", "已确认";
+    Lost => "lost", "丢失";
+    Duplicated => "duplicated", "重复";
+    Pending => "pending", "进行中";
+    Alerts => "alerts", "告警";
+    Command => "command", "命令";
+    CommandHint => "send 3; step 5; crash broker power", "send 3; step 5; crash broker power";
+    Run => "Apply", "执行";
+    // Lessons.
+    Lesson => "Lesson", "课程";
+    Question => "Predict first:", "先预测：";
+    Correct => "Correct.", "答对了。";
+    NotQuite => "Not quite.", "不完全对。";
+    RunStep => "Run this step", "执行这一步";
+    LessonDone => "End of the lesson.", "课程结束。";
+    StepOf => "step", "步骤";
+    LessonsUnavailable => "lessons could not be loaded", "课程无法加载";
+    // Legend.
+    Legend => "legend", "图例";
+}
+
+/// A stage's heading in the settings panel.
+pub fn stage(stage: Stage) -> T {
+    match stage {
+        Stage::Produce => T::StageProduce,
+        Stage::Store => T::StageStore,
+        Stage::Consume => T::StageConsume,
+        Stage::Network => T::StageNetwork,
+    }
+}
+
+/// A setting's name in the settings panel, in the seeds' terms.
+pub fn setting_title(key: &str, lang: Lang) -> &'static str {
+    let (en, zh) = match key {
+        "producer.send" => ("send mode", "发送方式"),
+        "producer.retries" => ("retries", "重试次数"),
+        "producer.timeout_ms" => ("send timeout (ms)", "发送超时（毫秒）"),
+        "producer.require_send_ok" => ("require SEND_OK", "只认 SEND_OK"),
+        "producer.outbox" => ("local message table", "本地消息表"),
+        "broker.flush" => ("broker flush", "Broker 刷盘"),
+        "broker.flush_interval_ms" => ("flush interval (ms)", "刷盘间隔（毫秒）"),
+        "broker.flush_timeout_ms" => ("flush timeout (ms)", "刷盘超时（毫秒）"),
+        "broker.replication" => ("replication", "主从复制"),
+        "replica.flush" => ("replica flush", "副本刷盘"),
+        "consumer.commit" => ("consumer ack", "消费确认"),
+        "consumer.mode" => ("consume mode", "消费方式"),
+        "consumer.idempotent" => ("idempotent consumer", "幂等消费"),
+        "consumer.max_retries" => ("max retries", "最大重试次数"),
+        "consumer.check_seq" => ("check sequence numbers", "检查序号"),
+        "net.latency_ms" => ("network latency (ms)", "网络延迟（毫秒）"),
+        _ => return "?",
+    };
+    if lang == Lang::Zh { zh } else { en }
+}
+
+/// A setting value's label, in the seeds' terms (RocketMQ's names where it has them).
+pub fn choice_label(key: &str, value: &str, lang: Lang) -> &'static str {
+    let zh = lang == Lang::Zh;
+    match (key, value) {
+        ("producer.send", "oneway") => if zh { "单向发送" } else { "one-way" },
+        ("producer.send", "sync") => if zh { "同步发送" } else { "sync send" },
+        ("producer.send", "async") => if zh { "异步发送" } else { "async send" },
+        ("broker.flush" | "replica.flush", "sync") => "SYNC_FLUSH",
+        ("broker.flush" | "replica.flush", "async") => "ASYNC_FLUSH",
+        ("broker.replication", "none") => if zh { "无副本" } else { "none" },
+        ("broker.replication", "async") => "ASYNC_MASTER",
+        ("broker.replication", "sync") => "SYNC_MASTER",
+        ("consumer.commit", "before") => if zh { "处理前确认" } else { "ack before processing" },
+        ("consumer.commit", "after") => if zh { "处理后确认" } else { "ack after processing" },
+        ("consumer.mode", "sync") => if zh { "同步消费" } else { "sync consume" },
+        ("consumer.mode", "async") => if zh { "异步消费" } else { "async consume" },
+        _ => "?",
+    }
+}
+
+/// A setting's one-line explanation: the registry's in English, a translation in Chinese.
+pub fn setting_help(key: &str, lang: Lang) -> &'static str {
+    let en = mqlab_core::settings::spec(key).map_or("", |s| s.help);
+    if lang == Lang::En {
+        return en;
+    }
+    match key {
+        "producer.send" => "单向（发完不管）、同步（等待结果）或异步（回调）发送",
+        "producer.retries" => "超时或网络失败后的重发次数（同步与异步发送）",
+        "producer.timeout_ms" => "一次发送所有尝试的总时限，从第一次算起",
+        "producer.require_send_ok" => "把 FLUSH_DISK_TIMEOUT、FLUSH_SLAVE_TIMEOUT、SLAVE_NOT_AVAILABLE 当作失败",
+        "producer.outbox" => "本地消息表：发送前先持久化记录，直到成功才标记完成",
+        "broker.flush" => "SYNC_FLUSH（刷盘后再应答）或 ASYNC_FLUSH（写入页缓存即应答）",
+        "broker.flush_interval_ms" => "异步刷盘线程把页缓存写到磁盘的间隔",
+        "broker.flush_timeout_ms" => "同步刷盘超过这个时间就返回 FLUSH_DISK_TIMEOUT",
+        "broker.replication" => "无副本、ASYNC_MASTER（稍后复制）或 SYNC_MASTER（等副本确认）",
+        "replica.flush" => "副本自己的刷盘方式",
+        "consumer.commit" => "处理前确认（至多一次）或处理后确认（至少一次）",
+        "consumer.mode" => "处理完再汇报，或交给线程并立即汇报成功（陷阱）",
+        "consumer.idempotent" => "持久化的去重表里已有的消息 ID 直接跳过",
+        "consumer.max_retries" => "失败的投递按延迟等级重试，超过次数进入死信队列",
+        "consumer.check_seq" => "按生产者检查序号连续性，发现缺口（检测丢失）",
+        "net.latency_ms" => "每一跳网络的单向延迟",
+        _ => en,
+    }
+}
+
+/// A token state's name for the legend and the ledger's "where" column.
+pub fn token(state: TokenState, lang: Lang) -> &'static str {
+    let zh = lang == Lang::Zh;
+    match state {
+        TokenState::ProducerMemory => if zh { "生产者内存" } else { "producer memory" },
+        TokenState::InFlight => if zh { "网络中" } else { "in flight" },
+        TokenState::PageCache => if zh { "页缓存" } else { "page cache" },
+        TokenState::Flushed => if zh { "已刷盘" } else { "on disk" },
+        TokenState::Replicated => if zh { "已复制" } else { "replicated" },
+        TokenState::Processing => if zh { "处理中" } else { "processing" },
+        TokenState::Processed => if zh { "已处理" } else { "processed" },
+        TokenState::Retrying => if zh { "重试中" } else { "retrying" },
+        TokenState::Lost => if zh { "丢失" } else { "lost" },
+        TokenState::Duplicated => if zh { "重复" } else { "duplicated" },
+        TokenState::Failed => if zh { "失败" } else { "failed" },
+        TokenState::DeadLettered => if zh { "死信" } else { "dead-lettered" },
+    }
+}
+
+/// A fate as the ledger shows it: the JSON word, with a translation in Chinese.
+pub fn fate(fate: Fate, lang: Lang) -> String {
+    let zh = match fate {
+        Fate::Processed => "已处理",
+        Fate::Duplicated => "重复",
+        Fate::Lost => "丢失",
+        Fate::Failed => "失败",
+        Fate::DeadLettered => "死信",
+        Fate::Pending => "进行中",
+    };
+    match lang {
+        Lang::En => fate.name().to_owned(),
+        Lang::Zh => format!("{zh} {}", fate.name()),
+    }
+}
+
+/// Every Chinese string this module can return, for the font coverage test.
+pub fn all_zh() -> Vec<String> {
+    use mqlab_core::settings::{Domain, SETTINGS};
+    let mut out: Vec<String> = T::ALL.iter().map(|t| t.zh().to_owned()).collect();
+    for spec in SETTINGS {
+        out.push(setting_title(spec.key, Lang::Zh).to_owned());
+        out.push(setting_help(spec.key, Lang::Zh).to_owned());
+        if let Domain::Choice(words) = spec.domain {
+            out.extend(words.iter().map(|w| choice_label(spec.key, w, Lang::Zh).to_owned()));
+        }
+    }
+    for state in crate::diagram::TOKEN_STATES {
+        out.push(token(state, Lang::Zh).to_owned());
+    }
+    for f in [Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending] {
+        out.push(fate(f, Lang::Zh));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqlab_core::settings::{Domain, SETTINGS};
+
+    #[test]
+    fn every_setting_and_choice_has_a_name_in_both_languages() {
+        for spec in SETTINGS {
+            for lang in [Lang::En, Lang::Zh] {
+                assert_ne!(setting_title(spec.key, lang), "?", "{}", spec.key);
+                assert!(!setting_help(spec.key, lang).is_empty(), "{}", spec.key);
+                if let Domain::Choice(words) = spec.domain {
+                    for w in words {
+                        assert_ne!(choice_label(spec.key, w, lang), "?", "{} {w}", spec.key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_string_is_empty() {
+        for t in T::ALL {
+            assert!(!t.en().is_empty() && !t.zh().is_empty(), "{t:?}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the release binary's desktop lab under Xvfb, drives a short demo (three messages sent,
+# stepped until they sit acknowledged in the broker's page cache, then a power loss of the broker
+# under ASYNC_FLUSH) and saves a PNG of the window: the README's screenshot.
+#
+#   scripts/gui-screenshot.sh [OUT.png] [extra `mqlab gui` options, e.g. --lang zh --presenter]
+#
+# Needs: xvfb xauth (Debian packages); Mesa's software renderer is enough.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="${1:-assets/screenshot-gui.png}"
+shift || true
+script="${MQLAB_DEMO:-send 3; step 9; crash broker power; step 2}"
+
+if ! command -v xvfb-run >/dev/null; then
+    echo "gui-screenshot: xvfb-run not found; apt-get install xvfb xauth" >&2
+    exit 2
+fi
+cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/mqlab"
+# A fresh config directory: no remembered window size or preferences leak into the picture.
+export XDG_DATA_HOME="$(mktemp -d)"
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$bin" --storage mem gui --screenshot "$out" --script "$script" "$@"
+echo "gui-screenshot: wrote $out"
