@@ -47,6 +47,9 @@ for row in range(0xB0, 0xD8):
 text.update(chr(c) for c in range(0x3000, 0x3040))  # CJK symbols and punctuation
 text.update(chr(c) for c in range(0xFF01, 0xFF5F))  # full-width ASCII forms
 text.update("“”‘’…—–·•→←↑↓↔⇒✓✗×÷°")
+# Arrows and geometric shapes: egui and the lab draw some of them (▶ ▾ ⏸ …).
+text.update(chr(c) for c in range(0x2190, 0x2200))
+text.update(chr(c) for c in range(0x25A0, 0x2600))
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     f.write("".join(sorted(text)))
 print(f"subset-font: {len(text)} characters from {len(sources)} files + GB2312 level 1")

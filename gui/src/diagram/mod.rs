@@ -606,7 +606,7 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
         ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
             ui.horizontal(|ui| {
                 let crash = ui.add_enabled_ui(nv.up, |ui| {
-                    ui.menu_button(format!("{} ▾", T::Crash.get(lang)), |ui| {
+                    ui.menu_button(format!("{}…", T::Crash.get(lang)), |ui| {
                         for kind in CrashKind::for_node(node) {
                             let text = match kind {
                                 CrashKind::Process => T::CrashProcess,
@@ -648,14 +648,14 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
     let strip = Rect::from_min_max(pos2(net.left() + 6.0, net.top() + 30.0), pos2(net.right() - 6.0, net.top() + 96.0));
     ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
         ui.horizontal_wrapped(|ui| {
-            ui.menu_button(format!("{} ▾", T::DropNext.get(lang)), |ui| {
+            ui.menu_button(format!("{}…", T::DropNext.get(lang)), |ui| {
                 for kind in DropKind::ALL {
                     if ui.button(kind.name()).clicked() {
                         intents.push(Intent::Command(Command::DropNext(kind)));
                     }
                 }
             });
-            ui.menu_button(format!("{} ▾", T::Partition.get(lang)), |ui| {
+            ui.menu_button(format!("{}…", T::Partition.get(lang)), |ui| {
                 for node in Node::ALL {
                     if ui.button(node.name()).clicked() {
                         intents.push(Intent::Command(Command::Partition(node)));
