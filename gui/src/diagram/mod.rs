@@ -8,7 +8,9 @@
 
 pub mod animation;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, Ui, UiBuilder, Vec2, pos2, vec2};
+use egui::{
+    Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, Ui, UiBuilder, Vec2, pos2, vec2,
+};
 use mqlab_core::command::{Command, CrashKind, DropKind};
 use mqlab_core::ids::{MsgId, Node};
 use mqlab_core::lesson::Lang;
@@ -137,12 +139,20 @@ impl Layout {
     /// The area of a slot inside its node.
     pub fn area(&self, slot: Slot) -> Rect {
         let h = self.header();
-        let body = |r: Rect| Rect::from_min_max(pos2(r.left() + 6.0, r.top() + h), pos2(r.right() - 6.0, r.bottom() - 6.0));
+        let body = |r: Rect| {
+            Rect::from_min_max(pos2(r.left() + 6.0, r.top() + h), pos2(r.right() - 6.0, r.bottom() - 6.0))
+        };
         let split = |r: Rect, from: f32, to: f32| {
-            Rect::from_min_max(pos2(r.left(), r.top() + r.height() * from), pos2(r.right(), r.top() + r.height() * to))
+            Rect::from_min_max(
+                pos2(r.left(), r.top() + r.height() * from),
+                pos2(r.right(), r.top() + r.height() * to),
+            )
         };
         let split_x = |r: Rect, from: f32, to: f32| {
-            Rect::from_min_max(pos2(r.left() + r.width() * from, r.top()), pos2(r.left() + r.width() * to, r.bottom()))
+            Rect::from_min_max(
+                pos2(r.left() + r.width() * from, r.top()),
+                pos2(r.left() + r.width() * to, r.bottom()),
+            )
         };
         let gap = |r: Rect| r.shrink2(vec2(0.0, 3.0));
         match slot {
@@ -151,8 +161,12 @@ impl Layout {
             Slot::Failed => gap(split(body(self.producer), 0.75, 1.0)),
             Slot::BrokerCache => gap(split(body(self.broker), 0.0, 0.42)),
             Slot::BrokerDisk => gap(split(body(self.broker), 0.42, 0.84)),
-            Slot::Retry => gap(split_x(split(body(self.broker), 0.84, 1.0), 0.0, 0.5)).shrink2(vec2(2.0, 0.0)),
-            Slot::DeadLetter => gap(split_x(split(body(self.broker), 0.84, 1.0), 0.5, 1.0)).shrink2(vec2(2.0, 0.0)),
+            Slot::Retry => {
+                gap(split_x(split(body(self.broker), 0.84, 1.0), 0.0, 0.5)).shrink2(vec2(2.0, 0.0))
+            }
+            Slot::DeadLetter => {
+                gap(split_x(split(body(self.broker), 0.84, 1.0), 0.5, 1.0)).shrink2(vec2(2.0, 0.0))
+            }
             Slot::ReplicaCache => split_x(body(self.replica), 0.0, 0.5).shrink2(vec2(3.0, 0.0)),
             Slot::ReplicaDisk => split_x(body(self.replica), 0.5, 1.0).shrink2(vec2(3.0, 0.0)),
             Slot::Processing => gap(split(body(self.consumer), 0.0, 0.3)),
@@ -295,7 +309,8 @@ fn grid(area: Rect, n: usize) -> Vec<(Pos2, f32)> {
     (0..n)
         .map(|i| {
             let (row, col) = (i / cols, i % cols);
-            let center = pos2(inner.left() + (col as f32 + 0.5) * cell, inner.top() + (row as f32 + 0.5) * cell);
+            let center =
+                pos2(inner.left() + (col as f32 + 0.5) * cell, inner.top() + (row as f32 + 0.5) * cell);
             (center, cell * 0.42)
         })
         .collect()
@@ -332,7 +347,8 @@ pub fn show(
     for node in Node::ALL {
         let nv = view.node(node);
         let r = layout.node(node);
-        let unused = node == Node::Replica && view.settings.broker_replication == mqlab_core::settings::Replication::None;
+        let unused = node == Node::Replica
+            && view.settings.broker_replication == mqlab_core::settings::Replication::None;
         let fill = if !nv.up {
             visuals.widgets.inactive.bg_fill.gamma_multiply(0.6)
         } else {
@@ -360,14 +376,31 @@ pub fn show(
             T::Up
         };
         let title_color = if nv.up { text_color } else { color(TokenState::Lost) };
-        painter.text(r.left_top() + vec2(10.0, 6.0), Align2::LEFT_TOP, name.get(lang), big.clone(), title_color);
-        painter.text(r.right_top() + vec2(-10.0, 8.0), Align2::RIGHT_TOP, state.get(lang), small.clone(), title_color);
+        painter.text(
+            r.left_top() + vec2(10.0, 6.0),
+            Align2::LEFT_TOP,
+            name.get(lang),
+            big.clone(),
+            title_color,
+        );
+        painter.text(
+            r.right_top() + vec2(-10.0, 8.0),
+            Align2::RIGHT_TOP,
+            state.get(lang),
+            small.clone(),
+            title_color,
+        );
         if unused {
             painter.text(r.center(), Align2::CENTER_CENTER, T::NoReplication.get(lang), small.clone(), weak);
         } else {
             for &slot in node_slots(node) {
                 let area = layout.area(slot);
-                painter.rect_stroke(area, 6.0, Stroke::new(1.0, weak.gamma_multiply(0.5)), StrokeKind::Inside);
+                painter.rect_stroke(
+                    area,
+                    6.0,
+                    Stroke::new(1.0, weak.gamma_multiply(0.5)),
+                    StrokeKind::Inside,
+                );
                 let label = area_label(slot, view, node, lang);
                 painter.text(area.left_top() + vec2(6.0, 2.0), Align2::LEFT_TOP, label, small.clone(), weak);
             }
@@ -379,9 +412,21 @@ pub fn show(
     // The network area under the producer–broker link: where dropped messages are marked.
     let net = layout.network;
     painter.rect_stroke(net, 8.0, Stroke::new(1.0, weak.gamma_multiply(0.5)), StrokeKind::Inside);
-    painter.text(net.left_top() + vec2(6.0, 4.0), Align2::LEFT_TOP, T::StageNetwork.get(lang), label_font.clone(), weak);
+    painter.text(
+        net.left_top() + vec2(6.0, 4.0),
+        Align2::LEFT_TOP,
+        T::StageNetwork.get(lang),
+        label_font.clone(),
+        weak,
+    );
     let dropped = layout.area(Slot::Lost);
-    painter.text(dropped.left_top() + vec2(0.0, 2.0), Align2::LEFT_TOP, T::Dropped.get(lang), small.clone(), weak);
+    painter.text(
+        dropped.left_top() + vec2(0.0, 2.0),
+        Align2::LEFT_TOP,
+        T::Dropped.get(lang),
+        small.clone(),
+        weak,
+    );
 
     // Links: one lane each way.
     let replicated = view.settings.broker_replication != mqlab_core::settings::Replication::None;
@@ -551,7 +596,15 @@ fn cross(painter: &egui::Painter, c: Pos2, r: f32, col: Color32, ring: Option<Co
     }
 }
 
-fn totals(painter: &egui::Painter, layout: &Layout, view: &View, lang: Lang, label: &FontId, big: &FontId, text: Color32) {
+fn totals(
+    painter: &egui::Painter,
+    layout: &Layout,
+    view: &View,
+    lang: Lang,
+    label: &FontId,
+    big: &FontId,
+    text: Color32,
+) {
     let r = layout.totals;
     let t = view.totals;
     let rows = [
@@ -564,17 +617,35 @@ fn totals(painter: &egui::Painter, layout: &Layout, view: &View, lang: Lang, lab
         (T::DeadLetters, t.dead_lettered, color(TokenState::DeadLettered)),
         (T::Pending, t.pending, text),
     ];
-    painter.text(r.left_top(), Align2::LEFT_TOP, T::Totals.get(lang), label.clone(), text.gamma_multiply(0.7));
+    painter.text(
+        r.left_top(),
+        Align2::LEFT_TOP,
+        T::Totals.get(lang),
+        label.clone(),
+        text.gamma_multiply(0.7),
+    );
     let cols = 4;
     let cell = vec2(r.width() / cols as f32, (r.height() - 30.0) / 2.0);
     for (i, (name, n, col)) in rows.iter().enumerate() {
         let at = pos2(r.left() + (i % cols) as f32 * cell.x, r.top() + 30.0 + (i / cols) as f32 * cell.y);
         let emphasis = if *name == T::Lost && *n > 0 { col.to_owned() } else { *col };
         painter.text(at, Align2::LEFT_TOP, n.to_string(), big.clone(), emphasis);
-        painter.text(at + vec2(0.0, big.size * 1.15), Align2::LEFT_TOP, name.get(lang), label.clone(), text.gamma_multiply(0.7));
+        painter.text(
+            at + vec2(0.0, big.size * 1.15),
+            Align2::LEFT_TOP,
+            name.get(lang),
+            label.clone(),
+            text.gamma_multiply(0.7),
+        );
     }
     if let Some(alert) = view.alerts.last() {
-        painter.text(r.left_bottom(), Align2::LEFT_BOTTOM, format!("⚠ {alert}"), label.clone(), color(TokenState::Retrying));
+        painter.text(
+            r.left_bottom(),
+            Align2::LEFT_BOTTOM,
+            format!("⚠ {alert}"),
+            label.clone(),
+            color(TokenState::Retrying),
+        );
     }
 }
 
@@ -584,14 +655,23 @@ fn legend(painter: &egui::Painter, layout: &Layout, lang: Lang, font: &FontId, t
     let cols = 3;
     let row_h = (r.height() - 24.0) / 4.0;
     for (i, state) in TOKEN_STATES.iter().enumerate() {
-        let at = pos2(r.left() + (i % cols) as f32 * r.width() / cols as f32, r.top() + 24.0 + (i / cols) as f32 * row_h + row_h / 2.0);
+        let at = pos2(
+            r.left() + (i % cols) as f32 * r.width() / cols as f32,
+            r.top() + 24.0 + (i / cols) as f32 * row_h + row_h / 2.0,
+        );
         let radius = (font.size * 0.45).max(5.0);
         if *state == TokenState::Lost {
             cross(painter, at + vec2(radius, 0.0), radius, color(*state), None);
         } else {
             painter.circle_filled(at + vec2(radius, 0.0), radius, color(*state));
         }
-        painter.text(at + vec2(radius * 2.0 + 6.0, 0.0), Align2::LEFT_CENTER, i18n::token(*state, lang), font.clone(), text);
+        painter.text(
+            at + vec2(radius * 2.0 + 6.0, 0.0),
+            Align2::LEFT_CENTER,
+            i18n::token(*state, lang),
+            font.clone(),
+            text,
+        );
     }
 }
 
@@ -601,7 +681,10 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
     let h = layout.header();
     for node in Node::ALL {
         let r = layout.node(node);
-        let strip = Rect::from_min_max(pos2(r.left() + 8.0, r.top() + h * 0.52), pos2(r.right() - 8.0, r.top() + h - 2.0));
+        let strip = Rect::from_min_max(
+            pos2(r.left() + 8.0, r.top() + h * 0.52),
+            pos2(r.right() - 8.0, r.top() + h - 2.0),
+        );
         let nv = view.node(node);
         ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
             ui.horizontal(|ui| {
@@ -620,7 +703,10 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
                     })
                 });
                 let name = format!("{} {}", T::Crash.get(lang), node.name());
-                crash.inner.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, nv.up, &name));
+                crash
+                    .inner
+                    .response
+                    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, nv.up, &name));
                 let restart = format!("{} {}", T::Restart.get(lang), node.name());
                 let b = ui.add_enabled(!nv.up, egui::Button::new(T::Restart.get(lang)));
                 b.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, !nv.up, &restart));
@@ -645,7 +731,10 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
     }
     // The network: drop the next envelope of a kind, cut a node off, heal.
     let net = layout.network;
-    let strip = Rect::from_min_max(pos2(net.left() + 6.0, net.top() + 30.0), pos2(net.right() - 6.0, net.top() + 96.0));
+    let strip = Rect::from_min_max(
+        pos2(net.left() + 6.0, net.top() + 30.0),
+        pos2(net.right() - 6.0, net.top() + 96.0),
+    );
     ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
         ui.horizontal_wrapped(|ui| {
             ui.menu_button(format!("{}…", T::DropNext.get(lang)), |ui| {
