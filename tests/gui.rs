@@ -51,7 +51,8 @@ fn under_xvfb_a_demo_ends_in_a_screenshot() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "mqlab gui under Xvfb failed: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("no screenshot at {}: {e}; stderr: {stderr}", png.display()));
+    let bytes = std::fs::read(&png)
+        .unwrap_or_else(|e| panic!("no screenshot at {}: {e}; stderr: {stderr}", png.display()));
     let (w, h) = png_size(&bytes).expect("a PNG file");
     assert!(w >= 900 && h >= 600, "the window is {w}x{h}");
     // A blank window compresses to almost nothing; the lab's diagram and text do not.

@@ -58,7 +58,8 @@ fn a_loss_and_its_cause_show_in_a_real_terminal() {
     let binary = env!("CARGO_BIN_EXE_mqlab");
     let data = tempfile::tempdir().expect("temporary directory");
     // The shell line outlives the lab, so a failure to start (or the exit code) stays readable.
-    let command = format!("{binary} --data-dir {}; echo mqlab exited with $?; sleep 60", data.path().display());
+    let command =
+        format!("{binary} --data-dir {}; echo mqlab exited with $?; sleep 60", data.path().display());
     let started = tmux(&["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", &command]);
     assert!(started.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&started.stderr));
     let session = Session(name);

@@ -83,7 +83,10 @@ pub enum Command {
     /// Run until nothing is left to do (`None`) or for this many more virtual ms.
     Run(Option<u64>),
     Back(u64),
-    Set { key: &'static str, value: String },
+    Set {
+        key: &'static str,
+        value: String,
+    },
     Crash(Node, CrashKind),
     Restart(Node),
     DropNext(DropKind),
@@ -219,16 +222,19 @@ pub fn parse_command(text: &str) -> Result<Command, ParseError> {
             Command::Crash(node, kind)
         }
         ("restart", [name]) => Command::Restart(node(name)?),
-        ("drop", ["next", kind]) => Command::DropNext(
-            DropKind::ALL.into_iter().find(|k| k.name() == *kind).ok_or_else(bad_form)?,
-        ),
+        ("drop", ["next", kind]) => {
+            Command::DropNext(DropKind::ALL.into_iter().find(|k| k.name() == *kind).ok_or_else(bad_form)?)
+        }
         ("partition", [name]) => Command::Partition(node(name)?),
         ("heal", []) => Command::Heal,
         ("fail", ["next"]) => Command::FailNext(1),
         ("fail", ["next", _]) => Command::FailNext(count(args.get(1), "N", 1, 1, MAX_FAIL)?),
         ("promote", ["replica"]) => Command::PromoteReplica,
-        ("send" | "step" | "run" | "back" | "set" | "crash" | "restart" | "drop" | "partition"
-        | "heal" | "fail" | "promote", _) => return Err(bad_form()),
+        (
+            "send" | "step" | "run" | "back" | "set" | "crash" | "restart" | "drop" | "partition" | "heal"
+            | "fail" | "promote",
+            _,
+        ) => return Err(bad_form()),
         _ => return Err(ParseError::UnknownVerb { verb: verb.to_owned() }),
     };
     Ok(command)
@@ -241,9 +247,20 @@ mod tests {
     #[test]
     fn every_form_parses_and_prints_back() {
         for line in [
-            "send 1", "step 1", "run", "run 500", "back 2", "set broker.flush sync",
-            "crash broker power", "crash consumer process", "restart broker",
-            "drop next response", "partition replica", "heal", "fail next 3", "promote replica",
+            "send 1",
+            "step 1",
+            "run",
+            "run 500",
+            "back 2",
+            "set broker.flush sync",
+            "crash broker power",
+            "crash consumer process",
+            "restart broker",
+            "drop next response",
+            "partition replica",
+            "heal",
+            "fail next 3",
+            "promote replica",
         ] {
             let cmd = parse_command(line).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert_eq!(cmd.to_string(), line);

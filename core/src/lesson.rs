@@ -261,7 +261,9 @@ pub fn load_cards() -> Result<Vec<Card>, LessonError> {
 /// the build, not bad input; it panics with the file and line.
 pub fn builtin() -> Vec<Lesson> {
     static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
-    LESSONS.get_or_init(|| load_builtin().unwrap_or_else(|e| panic!("a shipped lesson is invalid: {e}"))).clone()
+    LESSONS
+        .get_or_init(|| load_builtin().unwrap_or_else(|e| panic!("a shipped lesson is invalid: {e}")))
+        .clone()
 }
 
 /// The interview cards shipped in the binary (template first, then the follow-ups, as written).
@@ -269,5 +271,7 @@ pub fn builtin() -> Vec<Lesson> {
 /// Like [`builtin`], the data is compiled in and tested; a failure here is a bug in the build.
 pub fn cards() -> Vec<Card> {
     static CARDS: OnceLock<Vec<Card>> = OnceLock::new();
-    CARDS.get_or_init(|| load_cards().unwrap_or_else(|e| panic!("the shipped cards are invalid: {e}"))).clone()
+    CARDS
+        .get_or_init(|| load_cards().unwrap_or_else(|e| panic!("the shipped cards are invalid: {e}")))
+        .clone()
 }

@@ -401,10 +401,7 @@ impl Settings {
 
     /// Every `(key, value)` pair, in registry order.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        SETTINGS
-            .iter()
-            .map(|s| (s.key, self.get(s.key).unwrap_or_default()))
-            .collect()
+        SETTINGS.iter().map(|s| (s.key, self.get(s.key).unwrap_or_default())).collect()
     }
 }
 
@@ -452,10 +449,7 @@ mod tests {
         let err = s.set("broker.flush", "sometimes").unwrap_err();
         assert_eq!(err.to_string(), "bad value `sometimes` for broker.flush: expected sync|async");
         let err = s.set("producer.retries", "99").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "bad value `99` for producer.retries: expected an integer from 0 to 16"
-        );
+        assert_eq!(err.to_string(), "bad value `99` for producer.retries: expected an integer from 0 to 16");
         assert!(s.set("broker.colour", "red").unwrap_err().to_string().contains("broker.flush"));
         assert_eq!(s, Settings::default());
     }

@@ -273,10 +273,7 @@ pub struct View {
 
 impl View {
     pub fn node(&self, node: Node) -> &NodeView {
-        self.nodes
-            .iter()
-            .find(|n| n.node == node)
-            .expect("every view holds all four nodes")
+        self.nodes.iter().find(|n| n.node == node).expect("every view holds all four nodes")
     }
 
     pub fn message(&self, id: MsgId) -> Option<&MessageView> {

@@ -57,7 +57,8 @@ fn every_lesson_holds_when_run() {
     let mut report = Vec::new();
     for l in lesson::builtin() {
         for f in l.verify() {
-            report.push(format!("{} step {}: expected {}, found {}", f.lesson, f.step, f.expectation, f.found));
+            report
+                .push(format!("{} step {}: expected {}, found {}", f.lesson, f.step, f.expectation, f.found));
         }
     }
     assert!(report.is_empty(), "lessons that no longer hold:\n{}", report.join("\n"));
@@ -148,21 +149,57 @@ fn bad_lessons_name_file_line_and_key() {
     let cases = [
         (GOOD.replace("m1.fate", "m1.fat"), "bad.toml:16: unknown message field `m1.fat`"),
         (GOOD.replace("\"processed\"", "\"done\""), "bad.toml:16: bad value \"done\" for `m1.fate`"),
-        (GOOD.replace("m1.fate = \"processed\"", "totals.lost = \"one\""), "bad.toml:16: bad value \"one\" for `totals.lost`"),
-        (GOOD.replace("send 1; run", "send 1; explode"), "bad.toml:7: bad command in `send 1; explode`: unknown command `explode`"),
-        (GOOD.replace("answer = 1", "answer = 3"), "bad.toml:12: `answer` must be a whole number from 1 to 2"),
+        (
+            GOOD.replace("m1.fate = \"processed\"", "totals.lost = \"one\""),
+            "bad.toml:16: bad value \"one\" for `totals.lost`",
+        ),
+        (
+            GOOD.replace("send 1; run", "send 1; explode"),
+            "bad.toml:7: bad command in `send 1; explode`: unknown command `explode`",
+        ),
+        (
+            GOOD.replace("answer = 1", "answer = 3"),
+            "bad.toml:12: `answer` must be a whole number from 1 to 2",
+        ),
         (GOOD.replace("answer = 1", "answer = 0"), "bad.toml:12: `answer`"),
         (GOOD.replace("answer = 1", "anwser = 1"), "bad.toml:12: unknown key `anwser` in a question"),
-        (GOOD.replace("narration = { en = \"n\", zh = \"n\" }", "narration = { en = \"n\" }"), "bad.toml:6: `narration` is missing `zh`"),
-        (GOOD.replace("narration = { en = \"n\", zh = \"n\" }", "narration = { en = \"n\", zh = \" \" }"), "bad.toml:6: `narration.zh` is empty"),
-        (GOOD.replace("narration = { en = \"n\", zh = \"n\" }", "narration = { en = \"n\", zh = \"n\", fr = \"n\" }"), "bad.toml:6: unknown key `fr` in `narration`"),
+        (
+            GOOD.replace("narration = { en = \"n\", zh = \"n\" }", "narration = { en = \"n\" }"),
+            "bad.toml:6: `narration` is missing `zh`",
+        ),
+        (
+            GOOD.replace("narration = { en = \"n\", zh = \"n\" }", "narration = { en = \"n\", zh = \" \" }"),
+            "bad.toml:6: `narration.zh` is empty",
+        ),
+        (
+            GOOD.replace(
+                "narration = { en = \"n\", zh = \"n\" }",
+                "narration = { en = \"n\", zh = \"n\", fr = \"n\" }",
+            ),
+            "bad.toml:6: unknown key `fr` in `narration`",
+        ),
         (GOOD.replace("id = \"tiny\"", "id = \"Tiny Lesson\""), "bad.toml:1: bad id `Tiny Lesson`"),
-        (GOOD.replace("id = \"tiny\"\n", "id = \"tiny\"\ncolour = 1\n"), "bad.toml:2: unknown key `colour` in a lesson"),
-        (GOOD.replace("[[steps]]", "[settings]\nbroker.flsh = \"sync\"\n\n[[steps]]"), "bad.toml:6: unknown setting `broker.flsh`"),
-        (GOOD.replace("[[steps]]", "[settings]\nbroker.flush = \"fast\"\n\n[[steps]]"), "bad.toml:6: bad value `fast` for broker.flush"),
+        (
+            GOOD.replace("id = \"tiny\"\n", "id = \"tiny\"\ncolour = 1\n"),
+            "bad.toml:2: unknown key `colour` in a lesson",
+        ),
+        (
+            GOOD.replace("[[steps]]", "[settings]\nbroker.flsh = \"sync\"\n\n[[steps]]"),
+            "bad.toml:6: unknown setting `broker.flsh`",
+        ),
+        (
+            GOOD.replace("[[steps]]", "[settings]\nbroker.flush = \"fast\"\n\n[[steps]]"),
+            "bad.toml:6: bad value `fast` for broker.flush",
+        ),
         (GOOD.replace("commands = \"send 1; run\"\n", ""), "asks a question but has no `commands`"),
-        (GOOD.replace("choices = [{ en = \"a\", zh = \"a\" }, ", "choices = ["), "bad.toml:11: a question has 2 to 6 choices, not 1"),
-        (GOOD.replace("seed", "x").replace("id = \"tiny\"", "seed = -4\nid = \"tiny\""), "bad.toml:1: `seed` must be a whole number"),
+        (
+            GOOD.replace("choices = [{ en = \"a\", zh = \"a\" }, ", "choices = ["),
+            "bad.toml:11: a question has 2 to 6 choices, not 1",
+        ),
+        (
+            GOOD.replace("seed", "x").replace("id = \"tiny\"", "seed = -4\nid = \"tiny\""),
+            "bad.toml:1: `seed` must be a whole number",
+        ),
         ("id = \"x\"\ntitle = = 1\n".to_owned(), "bad.toml:2:"),
     ];
     for (text, wanted) in cases {
@@ -179,6 +216,8 @@ fn cards_refuse_unknown_lessons_and_kinds() {
     let card = "[[cards]]\nid = \"c\"\nkind = \"follow_up\"\nquestion = { en = \"q\", zh = \"q\" }\nanswer = { en = \"a\", zh = \"a\" }\nlessons = [\"nowhere\"]\n";
     let e = Card::parse_all(card, "cards.toml", &["three-stages"]).unwrap_err().to_string();
     assert!(e.starts_with("cards.toml:6: unknown lesson `nowhere`; lessons are: three-stages"), "{e}");
-    let e = Card::parse_all(&card.replace("follow_up", "quiz"), "cards.toml", &["nowhere"]).unwrap_err().to_string();
+    let e = Card::parse_all(&card.replace("follow_up", "quiz"), "cards.toml", &["nowhere"])
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("cards.toml:3: bad kind `quiz`"), "{e}");
 }

@@ -26,10 +26,9 @@ fn input(time: f64) -> egui::RawInput {
 }
 
 fn frame(c: &mut Criterion) {
-    for (name, script) in [
-        ("frame_200_messages_animating", "send 200; step 300"),
-        ("frame_empty_lab", "set net.latency_ms 5"),
-    ] {
+    for (name, script) in
+        [("frame_200_messages_animating", "send 200; step 300"), ("frame_empty_lab", "set net.latency_ms 5")]
+    {
         let mut app = lab(script);
         let ctx = egui::Context::default();
         fonts::install(&ctx);

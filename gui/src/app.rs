@@ -260,7 +260,8 @@ impl LabApp {
         if let Some(notice) = &self.notice {
             let notice = notice.clone();
             egui::Panel::bottom("notice").show(ui, |ui| {
-                let color = if notice.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                let color =
+                    if notice.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
                 ui.colored_label(color, notice.text);
             });
         }
@@ -435,7 +436,8 @@ impl LabApp {
             Action::Help => self.show_help = !self.show_help,
             Action::LessonNext => {
                 let needs_answer = self.lesson.as_ref().is_some_and(|run| {
-                    run.lesson.steps.get(run.next).is_some_and(|s| s.question.is_some()) && run.answer.is_none()
+                    run.lesson.steps.get(run.next).is_some_and(|s| s.question.is_some())
+                        && run.answer.is_none()
                 });
                 if self.lesson.is_some() && !needs_answer {
                     self.run_lesson_step()?;
@@ -630,7 +632,15 @@ mod tests {
         t.high = 14;
         t.live = false;
         t.fork(12);
-        assert_eq!(t.entries[..4], vec![e(0, 2, Command::Send(2)), e(2, 7, Command::Step(5)), e(7, 9, Command::Run(None)), e(9, 10, Command::Heal)][..]);
+        assert_eq!(
+            t.entries[..4],
+            vec![
+                e(0, 2, Command::Send(2)),
+                e(2, 7, Command::Step(5)),
+                e(7, 9, Command::Run(None)),
+                e(9, 10, Command::Heal)
+            ][..]
+        );
         assert_eq!(t.entries[4], e(10, 12, Command::Step(2)));
         assert_eq!(t.high, 12);
         assert!(t.live);

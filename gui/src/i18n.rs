@@ -215,18 +215,66 @@ pub fn setting_title(key: &str, lang: Lang) -> &'static str {
 pub fn choice_label(key: &str, value: &str, lang: Lang) -> &'static str {
     let zh = lang == Lang::Zh;
     match (key, value) {
-        ("producer.send", "oneway") => if zh { "单向发送" } else { "one-way" },
-        ("producer.send", "sync") => if zh { "同步发送" } else { "sync send" },
-        ("producer.send", "async") => if zh { "异步发送" } else { "async send" },
+        ("producer.send", "oneway") => {
+            if zh {
+                "单向发送"
+            } else {
+                "one-way"
+            }
+        }
+        ("producer.send", "sync") => {
+            if zh {
+                "同步发送"
+            } else {
+                "sync send"
+            }
+        }
+        ("producer.send", "async") => {
+            if zh {
+                "异步发送"
+            } else {
+                "async send"
+            }
+        }
         ("broker.flush" | "replica.flush", "sync") => "SYNC_FLUSH",
         ("broker.flush" | "replica.flush", "async") => "ASYNC_FLUSH",
-        ("broker.replication", "none") => if zh { "无副本" } else { "none" },
+        ("broker.replication", "none") => {
+            if zh {
+                "无副本"
+            } else {
+                "none"
+            }
+        }
         ("broker.replication", "async") => "ASYNC_MASTER",
         ("broker.replication", "sync") => "SYNC_MASTER",
-        ("consumer.commit", "before") => if zh { "处理前确认" } else { "ack before processing" },
-        ("consumer.commit", "after") => if zh { "处理后确认" } else { "ack after processing" },
-        ("consumer.mode", "sync") => if zh { "同步消费" } else { "sync consume" },
-        ("consumer.mode", "async") => if zh { "异步消费" } else { "async consume" },
+        ("consumer.commit", "before") => {
+            if zh {
+                "处理前确认"
+            } else {
+                "ack before processing"
+            }
+        }
+        ("consumer.commit", "after") => {
+            if zh {
+                "处理后确认"
+            } else {
+                "ack after processing"
+            }
+        }
+        ("consumer.mode", "sync") => {
+            if zh {
+                "同步消费"
+            } else {
+                "sync consume"
+            }
+        }
+        ("consumer.mode", "async") => {
+            if zh {
+                "异步消费"
+            } else {
+                "async consume"
+            }
+        }
         _ => "?",
     }
 }
@@ -241,7 +289,9 @@ pub fn setting_help(key: &str, lang: Lang) -> &'static str {
         "producer.send" => "单向（发完不管）、同步（等待结果）或异步（回调）发送",
         "producer.retries" => "超时或网络失败后的重发次数（同步与异步发送）",
         "producer.timeout_ms" => "一次发送所有尝试的总时限，从第一次算起",
-        "producer.require_send_ok" => "把 FLUSH_DISK_TIMEOUT、FLUSH_SLAVE_TIMEOUT、SLAVE_NOT_AVAILABLE 当作失败",
+        "producer.require_send_ok" => {
+            "把 FLUSH_DISK_TIMEOUT、FLUSH_SLAVE_TIMEOUT、SLAVE_NOT_AVAILABLE 当作失败"
+        }
         "producer.outbox" => "本地消息表：发送前先持久化记录，直到成功才标记完成",
         "broker.flush" => "SYNC_FLUSH（刷盘后再应答）或 ASYNC_FLUSH（写入页缓存即应答）",
         "broker.flush_interval_ms" => "异步刷盘线程把页缓存写到磁盘的间隔",
@@ -262,18 +312,90 @@ pub fn setting_help(key: &str, lang: Lang) -> &'static str {
 pub fn token(state: TokenState, lang: Lang) -> &'static str {
     let zh = lang == Lang::Zh;
     match state {
-        TokenState::ProducerMemory => if zh { "生产者内存" } else { "producer memory" },
-        TokenState::InFlight => if zh { "网络中" } else { "in flight" },
-        TokenState::PageCache => if zh { "页缓存" } else { "page cache" },
-        TokenState::Flushed => if zh { "已刷盘" } else { "on disk" },
-        TokenState::Replicated => if zh { "已复制" } else { "replicated" },
-        TokenState::Processing => if zh { "处理中" } else { "processing" },
-        TokenState::Processed => if zh { "已处理" } else { "processed" },
-        TokenState::Retrying => if zh { "重试中" } else { "retrying" },
-        TokenState::Lost => if zh { "丢失" } else { "lost" },
-        TokenState::Duplicated => if zh { "重复" } else { "duplicated" },
-        TokenState::Failed => if zh { "失败" } else { "failed" },
-        TokenState::DeadLettered => if zh { "死信" } else { "dead-lettered" },
+        TokenState::ProducerMemory => {
+            if zh {
+                "生产者内存"
+            } else {
+                "producer memory"
+            }
+        }
+        TokenState::InFlight => {
+            if zh {
+                "网络中"
+            } else {
+                "in flight"
+            }
+        }
+        TokenState::PageCache => {
+            if zh {
+                "页缓存"
+            } else {
+                "page cache"
+            }
+        }
+        TokenState::Flushed => {
+            if zh {
+                "已刷盘"
+            } else {
+                "on disk"
+            }
+        }
+        TokenState::Replicated => {
+            if zh {
+                "已复制"
+            } else {
+                "replicated"
+            }
+        }
+        TokenState::Processing => {
+            if zh {
+                "处理中"
+            } else {
+                "processing"
+            }
+        }
+        TokenState::Processed => {
+            if zh {
+                "已处理"
+            } else {
+                "processed"
+            }
+        }
+        TokenState::Retrying => {
+            if zh {
+                "重试中"
+            } else {
+                "retrying"
+            }
+        }
+        TokenState::Lost => {
+            if zh {
+                "丢失"
+            } else {
+                "lost"
+            }
+        }
+        TokenState::Duplicated => {
+            if zh {
+                "重复"
+            } else {
+                "duplicated"
+            }
+        }
+        TokenState::Failed => {
+            if zh {
+                "失败"
+            } else {
+                "failed"
+            }
+        }
+        TokenState::DeadLettered => {
+            if zh {
+                "死信"
+            } else {
+                "dead-lettered"
+            }
+        }
     }
 }
 
@@ -307,7 +429,8 @@ pub fn all_zh() -> Vec<String> {
     for state in crate::diagram::TOKEN_STATES {
         out.push(token(state, Lang::Zh).to_owned());
     }
-    for f in [Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending] {
+    for f in [Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending]
+    {
         out.push(fate(f, Lang::Zh));
     }
     out

@@ -79,7 +79,14 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
             {
                 app.restore(prefs, &options);
             }
-            Ok(Box::new(Window { app, screenshot, frames: 0, requested: false, outcome: shared, stats: FrameStats::from_env() }))
+            Ok(Box::new(Window {
+                app,
+                screenshot,
+                frames: 0,
+                requested: false,
+                outcome: shared,
+                stats: FrameStats::from_env(),
+            }))
         }),
     );
     if let Err(e) = result {
@@ -177,7 +184,8 @@ struct FrameStats {
 
 impl FrameStats {
     fn from_env() -> Option<Self> {
-        (std::env::var("MQLAB_GUI_STATS").as_deref() == Ok("1")).then(|| Self { last: None, animating: Vec::new() })
+        (std::env::var("MQLAB_GUI_STATS").as_deref() == Ok("1"))
+            .then(|| Self { last: None, animating: Vec::new() })
     }
 
     fn frame(&mut self, busy: bool) {
@@ -198,6 +206,11 @@ impl FrameStats {
         v.sort_by(f64::total_cmp);
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
-        format!("frame stats: {} animated frames, mean {mean:.1} ms, median {:.1} ms, p95 {:.1} ms", v.len(), p(0.5), p(0.95))
+        format!(
+            "frame stats: {} animated frames, mean {mean:.1} ms, median {:.1} ms, p95 {:.1} ms",
+            v.len(),
+            p(0.5),
+            p(0.95)
+        )
     }
 }

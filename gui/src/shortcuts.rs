@@ -67,35 +67,158 @@ const fn ctrl(key: Key) -> KeyboardShortcut {
 
 /// The table.
 pub const SHORTCUTS: &[Shortcut] = &[
-    Shortcut { action: Action::PlayPause, keys: &[key(Key::Space)], label: T::Play, help: T::HelpPlay, menu: Menu::Lab },
-    Shortcut { action: Action::Step, keys: &[key(Key::S), key(Key::ArrowRight)], label: T::Step, help: T::HelpStep, menu: Menu::Lab },
-    Shortcut { action: Action::Back, keys: &[key(Key::B), key(Key::ArrowLeft)], label: T::Back, help: T::HelpBack, menu: Menu::Lab },
-    Shortcut { action: Action::RunToEnd, keys: &[key(Key::R)], label: T::RunToEnd, help: T::HelpRun, menu: Menu::Lab },
-    Shortcut { action: Action::Send, keys: &[key(Key::N)], label: T::Send, help: T::HelpSend, menu: Menu::Lab },
-    Shortcut { action: Action::Slower, keys: &[key(Key::OpenBracket)], label: T::Slower, help: T::HelpSlower, menu: Menu::Lab },
-    Shortcut { action: Action::Faster, keys: &[key(Key::CloseBracket)], label: T::Faster, help: T::HelpFaster, menu: Menu::Lab },
-    Shortcut { action: Action::Reset, keys: &[ctrl(Key::R)], label: T::Reset, help: T::HelpReset, menu: Menu::Lab },
-    Shortcut { action: Action::ZoomIn, keys: &[ctrl(Key::Equals), ctrl(Key::Plus)], label: T::ZoomIn, help: T::HelpZoomIn, menu: Menu::View },
-    Shortcut { action: Action::ZoomOut, keys: &[ctrl(Key::Minus)], label: T::ZoomOut, help: T::HelpZoomOut, menu: Menu::View },
-    Shortcut { action: Action::ZoomReset, keys: &[ctrl(Key::Num0)], label: T::ZoomReset, help: T::HelpZoomReset, menu: Menu::View },
-    Shortcut { action: Action::FullScreen, keys: &[key(Key::F11)], label: T::FullScreen, help: T::HelpFullScreen, menu: Menu::View },
-    Shortcut { action: Action::Presenter, keys: &[key(Key::F5)], label: T::Presenter, help: T::HelpPresenter, menu: Menu::View },
-    Shortcut { action: Action::Theme, keys: &[key(Key::T)], label: T::Theme, help: T::HelpTheme, menu: Menu::View },
-    Shortcut { action: Action::Language, keys: &[key(Key::L)], label: T::Language, help: T::HelpLanguage, menu: Menu::View },
-    Shortcut { action: Action::ToggleSettings, keys: &[key(Key::F2)], label: T::ShowSettings, help: T::HelpSettings, menu: Menu::View },
-    Shortcut { action: Action::ToggleLedger, keys: &[key(Key::F3)], label: T::ShowLedger, help: T::HelpLedger, menu: Menu::View },
-    Shortcut { action: Action::LessonNext, keys: &[key(Key::PageDown)], label: T::LessonNext, help: T::HelpLessonNext, menu: Menu::Lesson },
-    Shortcut { action: Action::LessonBack, keys: &[key(Key::PageUp)], label: T::LessonBack, help: T::HelpLessonBack, menu: Menu::Lesson },
-    Shortcut { action: Action::Help, keys: &[key(Key::F1), key(Key::Questionmark)], label: T::Help, help: T::HelpHelp, menu: Menu::None },
-    Shortcut { action: Action::Clear, keys: &[key(Key::Escape)], label: T::Clear, help: T::HelpClear, menu: Menu::None },
+    Shortcut {
+        action: Action::PlayPause,
+        keys: &[key(Key::Space)],
+        label: T::Play,
+        help: T::HelpPlay,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Step,
+        keys: &[key(Key::S), key(Key::ArrowRight)],
+        label: T::Step,
+        help: T::HelpStep,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Back,
+        keys: &[key(Key::B), key(Key::ArrowLeft)],
+        label: T::Back,
+        help: T::HelpBack,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::RunToEnd,
+        keys: &[key(Key::R)],
+        label: T::RunToEnd,
+        help: T::HelpRun,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Send,
+        keys: &[key(Key::N)],
+        label: T::Send,
+        help: T::HelpSend,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Slower,
+        keys: &[key(Key::OpenBracket)],
+        label: T::Slower,
+        help: T::HelpSlower,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Faster,
+        keys: &[key(Key::CloseBracket)],
+        label: T::Faster,
+        help: T::HelpFaster,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::Reset,
+        keys: &[ctrl(Key::R)],
+        label: T::Reset,
+        help: T::HelpReset,
+        menu: Menu::Lab,
+    },
+    Shortcut {
+        action: Action::ZoomIn,
+        keys: &[ctrl(Key::Equals), ctrl(Key::Plus)],
+        label: T::ZoomIn,
+        help: T::HelpZoomIn,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::ZoomOut,
+        keys: &[ctrl(Key::Minus)],
+        label: T::ZoomOut,
+        help: T::HelpZoomOut,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::ZoomReset,
+        keys: &[ctrl(Key::Num0)],
+        label: T::ZoomReset,
+        help: T::HelpZoomReset,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::FullScreen,
+        keys: &[key(Key::F11)],
+        label: T::FullScreen,
+        help: T::HelpFullScreen,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::Presenter,
+        keys: &[key(Key::F5)],
+        label: T::Presenter,
+        help: T::HelpPresenter,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::Theme,
+        keys: &[key(Key::T)],
+        label: T::Theme,
+        help: T::HelpTheme,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::Language,
+        keys: &[key(Key::L)],
+        label: T::Language,
+        help: T::HelpLanguage,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::ToggleSettings,
+        keys: &[key(Key::F2)],
+        label: T::ShowSettings,
+        help: T::HelpSettings,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::ToggleLedger,
+        keys: &[key(Key::F3)],
+        label: T::ShowLedger,
+        help: T::HelpLedger,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::LessonNext,
+        keys: &[key(Key::PageDown)],
+        label: T::LessonNext,
+        help: T::HelpLessonNext,
+        menu: Menu::Lesson,
+    },
+    Shortcut {
+        action: Action::LessonBack,
+        keys: &[key(Key::PageUp)],
+        label: T::LessonBack,
+        help: T::HelpLessonBack,
+        menu: Menu::Lesson,
+    },
+    Shortcut {
+        action: Action::Help,
+        keys: &[key(Key::F1), key(Key::Questionmark)],
+        label: T::Help,
+        help: T::HelpHelp,
+        menu: Menu::None,
+    },
+    Shortcut {
+        action: Action::Clear,
+        keys: &[key(Key::Escape)],
+        label: T::Clear,
+        help: T::HelpClear,
+        menu: Menu::None,
+    },
 ];
 
 /// The row of an action.
 pub fn row(action: Action) -> &'static Shortcut {
-    SHORTCUTS
-        .iter()
-        .find(|s| s.action == action)
-        .expect("every action has a row in SHORTCUTS")
+    SHORTCUTS.iter().find(|s| s.action == action).expect("every action has a row in SHORTCUTS")
 }
 
 /// The keys of an action as people read them: "S / →".

@@ -33,7 +33,11 @@ fn every_lesson_character_is_in_the_bundled_font() {
         let text = std::fs::read_to_string(path).expect("a lesson file reads");
         cjk += text.chars().filter(|c| is_cjk(*c)).count();
         let gaps = missing(&text, &face);
-        assert!(gaps.is_empty(), "{}: not in the bundled font: {gaps:?}; run scripts/subset-font.sh", path.display());
+        assert!(
+            gaps.is_empty(),
+            "{}: not in the bundled font: {gaps:?}; run scripts/subset-font.sh",
+            path.display()
+        );
     }
     println!("{} lesson files, {cjk} CJK characters, all covered", files.len());
 }

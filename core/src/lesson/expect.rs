@@ -89,10 +89,9 @@ impl NodeField {
     fn applies_to(self, node: Node) -> bool {
         match self {
             NodeField::Up | NodeField::Partitioned | NodeField::Role => true,
-            NodeField::WrittenPos
-            | NodeField::FlushedPos
-            | NodeField::Records
-            | NodeField::ReplicatedPos => node.has_log(),
+            NodeField::WrittenPos | NodeField::FlushedPos | NodeField::Records | NodeField::ReplicatedPos => {
+                node.has_log()
+            }
             NodeField::CommittedOffset | NodeField::PersistedOffset => node == Node::Consumer,
             NodeField::InMemory | NodeField::OutboxPending => node == Node::Producer,
         }
@@ -204,22 +203,18 @@ fn parse_subject(key: &str) -> Result<Subject, ClaimError> {
         ["alerts"] => Ok(Subject::Alerts),
         ["virtual_ms"] => Ok(Subject::VirtualMs),
         ["idle"] => Ok(Subject::Idle),
-        ["totals", name] => TOTALS
-            .iter()
-            .find(|t| *t == name)
-            .map(|t| Subject::Total(t))
-            .ok_or_else(|| {
-                ClaimError::Key(format!("unknown total `{key}`; totals are: {}", TOTALS.join(", ")))
-            }),
+        ["totals", name] => TOTALS.iter().find(|t| *t == name).map(|t| Subject::Total(t)).ok_or_else(|| {
+            ClaimError::Key(format!("unknown total `{key}`; totals are: {}", TOTALS.join(", ")))
+        }),
         [first, field] if first.starts_with('m') && first.len() > 1 => {
             let digits = &first[1..];
-            let id = digits
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n >= 1 && !digits.starts_with('0'))
-                .ok_or_else(|| {
-                    ClaimError::Key(format!("`{key}`: a message is written m1, m2, … (m and a number from 1)"))
-                })?;
+            let id = digits.parse::<u64>().ok().filter(|n| *n >= 1 && !digits.starts_with('0')).ok_or_else(
+                || {
+                    ClaimError::Key(format!(
+                        "`{key}`: a message is written m1, m2, … (m and a number from 1)"
+                    ))
+                },
+            )?;
             let field = match *field {
                 "fate" => MessageField::Fate,
                 "cause" => MessageField::Cause,
@@ -240,12 +235,10 @@ fn parse_subject(key: &str) -> Result<Subject, ClaimError> {
         [node, field] => {
             let node = Node::from_name(node).ok_or_else(unknown)?;
             let names = NodeField::names_for(node);
-            let field = NodeField::ALL
-                .into_iter()
-                .find(|f| f.name() == *field && f.applies_to(node))
-                .ok_or_else(|| {
-                    ClaimError::Key(format!("unknown field `{key}`; {node} has: {}", names.join(", ")))
-                })?;
+            let field =
+                NodeField::ALL.into_iter().find(|f| f.name() == *field && f.applies_to(node)).ok_or_else(
+                    || ClaimError::Key(format!("unknown field `{key}`; {node} has: {}", names.join(", "))),
+                )?;
             Ok(Subject::Node(node, field))
         }
         _ => Err(unknown()),

@@ -72,7 +72,12 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(at, format!("{what} is missing `{key}`, e.g. {example}")))
     }
 
-    fn table<'t>(&self, value: &'t Value<'a>, key: &str, example: &str) -> Result<&'t DeTable<'a>, LessonError> {
+    fn table<'t>(
+        &self,
+        value: &'t Value<'a>,
+        key: &str,
+        example: &str,
+    ) -> Result<&'t DeTable<'a>, LessonError> {
         value
             .get_ref()
             .as_table()
@@ -104,7 +109,10 @@ impl<'a> Reader<'a> {
         for (lang, slot) in [("en", &mut out.en), ("zh", &mut out.zh)] {
             let full = format!("{key}.{lang}");
             let v = self.get(table, lang).ok_or_else(|| {
-                self.error(value.span(), format!("`{key}` is missing `{lang}`: every text is written in en and zh"))
+                self.error(
+                    value.span(),
+                    format!("`{key}` is missing `{lang}`: every text is written in en and zh"),
+                )
             })?;
             let s = self.string(v, &full)?;
             if s.trim().is_empty() {
@@ -133,9 +141,18 @@ impl<'a> Reader<'a> {
     }
 
     /// Flattens `[settings]` (dotted keys, quoted keys or nested tables) and applies each entry.
-    fn settings(&self, prefix: &str, table: &DeTable<'_>, settings: &mut Settings) -> Result<(), LessonError> {
+    fn settings(
+        &self,
+        prefix: &str,
+        table: &DeTable<'_>,
+        settings: &mut Settings,
+    ) -> Result<(), LessonError> {
         for (key, value) in table.iter() {
-            let name = if prefix.is_empty() { key.get_ref().to_string() } else { format!("{prefix}.{}", key.get_ref()) };
+            let name = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
             let text = match value.get_ref() {
                 DeValue::Table(inner) => {
                     self.settings(&name, inner, settings)?;
@@ -147,7 +164,10 @@ impl<'a> Reader<'a> {
                 other => {
                     return Err(self.error(
                         value.span(),
-                        format!("setting `{name}` has a {}; write a string, number or true/false", other.type_str()),
+                        format!(
+                            "setting `{name}` has a {}; write a string, number or true/false",
+                            other.type_str()
+                        ),
                     ));
                 }
             };
@@ -164,9 +184,18 @@ impl<'a> Reader<'a> {
     }
 
     /// Flattens `[steps.expect]` into claims, in file order.
-    fn expectations(&self, prefix: &str, table: &DeTable<'_>, out: &mut Vec<Expectation>) -> Result<(), LessonError> {
+    fn expectations(
+        &self,
+        prefix: &str,
+        table: &DeTable<'_>,
+        out: &mut Vec<Expectation>,
+    ) -> Result<(), LessonError> {
         for (key, value) in table.iter() {
-            let name = if prefix.is_empty() { key.get_ref().to_string() } else { format!("{prefix}.{}", key.get_ref()) };
+            let name = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
             let raw = match value.get_ref() {
                 DeValue::Table(inner) => {
                     self.expectations(&name, inner, out)?;
@@ -178,7 +207,10 @@ impl<'a> Reader<'a> {
                 other => {
                     return Err(self.error(
                         value.span(),
-                        format!("expectation `{name}` has a {}; write a number, true/false or a string", other.type_str()),
+                        format!(
+                            "expectation `{name}` has a {}; write a number, true/false or a string",
+                            other.type_str()
+                        ),
                     ));
                 }
             };
@@ -196,19 +228,35 @@ impl<'a> Reader<'a> {
         let table = self.table(value, "question", "[steps.question]")?;
         self.only(table, &["prompt", "choices", "answer", "explanation"], "a question")?;
         let at = value.span();
-        let prompt = self.text(self.require(table, at.clone(), "prompt", "a question", "prompt.en = \"…\"")?, "prompt")?;
-        let list = self.require(table, at.clone(), "choices", "a question", "choices = [{ en = \"…\", zh = \"…\" }, …]")?;
+        let prompt = self
+            .text(self.require(table, at.clone(), "prompt", "a question", "prompt.en = \"…\"")?, "prompt")?;
+        let list = self.require(
+            table,
+            at.clone(),
+            "choices",
+            "a question",
+            "choices = [{ en = \"…\", zh = \"…\" }, …]",
+        )?;
         let items: &DeArray<'_> = list.get_ref().as_array().ok_or_else(|| {
-            self.error(list.span(), "`choices` must be a list of texts, e.g. [{ en = \"lost\", zh = \"丢失\" }, …]")
+            self.error(
+                list.span(),
+                "`choices` must be a list of texts, e.g. [{ en = \"lost\", zh = \"丢失\" }, …]",
+            )
         })?;
         if !(2..=MAX_CHOICES).contains(&items.len()) {
-            return Err(self.error(list.span(), format!("a question has 2 to {MAX_CHOICES} choices, not {}", items.len())));
+            return Err(self.error(
+                list.span(),
+                format!("a question has 2 to {MAX_CHOICES} choices, not {}", items.len()),
+            ));
         }
         let choices = items.iter().map(|c| self.text(c, "choice")).collect::<Result<Vec<_>, _>>()?;
-        let answer_value = self.require(table, at.clone(), "answer", "a question", "answer = 2 (the second choice)")?;
+        let answer_value =
+            self.require(table, at.clone(), "answer", "a question", "answer = 2 (the second choice)")?;
         let answer = self.integer(answer_value, "answer", 1, choices.len() as u64)? as usize - 1;
-        let explanation =
-            self.text(self.require(table, at, "explanation", "a question", "explanation.en = \"…\"")?, "explanation")?;
+        let explanation = self.text(
+            self.require(table, at, "explanation", "a question", "explanation.en = \"…\"")?,
+            "explanation",
+        )?;
         Ok(Question { prompt, choices, answer, explanation })
     }
 
@@ -217,13 +265,16 @@ impl<'a> Reader<'a> {
         let table = self.table(value, "steps", "[[steps]]")?;
         self.only(table, &["narration", "commands", "question", "expect"], "a step")?;
         let at = value.span();
-        let narration =
-            self.text(self.require(table, at.clone(), "narration", &what, "narration.en = \"…\"")?, "narration")?;
+        let narration = self.text(
+            self.require(table, at.clone(), "narration", &what, "narration.en = \"…\"")?,
+            "narration",
+        )?;
         let commands = match self.get(table, "commands") {
             None => String::new(),
             Some(v) => {
                 let line = self.string(v, "commands")?;
-                parse_line(&line).map_err(|e| self.error(v.span(), format!("bad command in `{line}`: {e}")))?;
+                parse_line(&line)
+                    .map_err(|e| self.error(v.span(), format!("bad command in `{line}`: {e}")))?;
                 line.trim().to_owned()
             }
         };
@@ -248,14 +299,18 @@ impl<'a> Reader<'a> {
         let top = document.get_ref();
         self.only(top, &["id", "seed", "title", "summary", "settings", "steps"], "a lesson")?;
         let start = 0..0;
-        let id = self.id(self.require(top, start.clone(), "id", "the lesson", "id = \"async-flush\"")?, "id")?;
+        let id =
+            self.id(self.require(top, start.clone(), "id", "the lesson", "id = \"async-flush\"")?, "id")?;
         let seed = match self.get(top, "seed") {
             Some(v) => self.integer(v, "seed", 0, i64::MAX as u64)?,
             None => 1,
         };
-        let title = self.text(self.require(top, start.clone(), "title", "the lesson", "title.en = \"…\"")?, "title")?;
-        let summary =
-            self.text(self.require(top, start.clone(), "summary", "the lesson", "summary.en = \"…\"")?, "summary")?;
+        let title =
+            self.text(self.require(top, start.clone(), "title", "the lesson", "title.en = \"…\"")?, "title")?;
+        let summary = self.text(
+            self.require(top, start.clone(), "summary", "the lesson", "summary.en = \"…\"")?,
+            "summary",
+        )?;
         let mut settings = Settings::default();
         if let Some(v) = self.get(top, "settings") {
             let t = self.table(v, "settings", "[settings] then broker.flush = \"sync\"")?;
@@ -269,7 +324,8 @@ impl<'a> Reader<'a> {
         if items.is_empty() {
             return Err(self.error(steps_value.span(), "a lesson needs at least one step"));
         }
-        let steps = items.iter().enumerate().map(|(i, s)| self.step(s, i + 1)).collect::<Result<Vec<_>, _>>()?;
+        let steps =
+            items.iter().enumerate().map(|(i, s)| self.step(s, i + 1)).collect::<Result<Vec<_>, _>>()?;
         Ok(Lesson { id, title, summary, seed, settings, steps })
     }
 
@@ -288,7 +344,8 @@ impl<'a> Reader<'a> {
             let table = self.table(value, "cards", "[[cards]]")?;
             self.only(table, &["id", "kind", "question", "answer", "lessons"], "a card")?;
             let at = value.span();
-            let id = self.id(self.require(table, at.clone(), "id", "a card", "id = \"flush-cost\"")?, "card id")?;
+            let id =
+                self.id(self.require(table, at.clone(), "id", "a card", "id = \"flush-cost\"")?, "card id")?;
             if cards.iter().any(|c| c.id == id) {
                 return Err(self.error(at, format!("card id `{id}` is used twice")));
             }
@@ -297,14 +354,18 @@ impl<'a> Reader<'a> {
                 "template" => CardKind::Template,
                 "follow_up" => CardKind::FollowUp,
                 other => {
-                    return Err(
-                        self.error(kind_value.span(), format!("bad kind `{other}`: expected template or follow_up"))
-                    );
+                    return Err(self.error(
+                        kind_value.span(),
+                        format!("bad kind `{other}`: expected template or follow_up"),
+                    ));
                 }
             };
-            let question =
-                self.text(self.require(table, at.clone(), "question", "a card", "question.en = \"…\"")?, "question")?;
-            let answer = self.text(self.require(table, at, "answer", "a card", "answer.en = \"…\"")?, "answer")?;
+            let question = self.text(
+                self.require(table, at.clone(), "question", "a card", "question.en = \"…\"")?,
+                "question",
+            )?;
+            let answer =
+                self.text(self.require(table, at, "answer", "a card", "answer.en = \"…\"")?, "answer")?;
             let mut lessons = Vec::new();
             if let Some(v) = self.get(table, "lessons") {
                 let bad = || self.error(v.span(), "`lessons` must be a list of lesson ids");

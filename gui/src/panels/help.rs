@@ -7,20 +7,23 @@ use crate::shortcuts::{self, Action, SHORTCUTS};
 pub fn show(ctx: &egui::Context, app: &LabApp, intents: &mut Vec<Intent>) {
     let lang = app.lang();
     let mut open = true;
-    egui::Window::new(T::Help.get(lang)).open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
-        egui::Grid::new("shortcuts").striped(true).num_columns(3).show(ui, |ui| {
-            ui.strong(T::KeyColumn.get(lang));
-            ui.strong(T::ActionColumn.get(lang));
-            ui.label("");
-            ui.end_row();
-            for row in SHORTCUTS {
-                ui.monospace(shortcuts::keys_text(ctx, row.action));
-                ui.label(row.label.get(lang));
-                ui.label(egui::RichText::new(row.help.get(lang)).weak());
+    egui::Window::new(T::Help.get(lang)).open(&mut open).collapsible(false).resizable(false).show(
+        ctx,
+        |ui| {
+            egui::Grid::new("shortcuts").striped(true).num_columns(3).show(ui, |ui| {
+                ui.strong(T::KeyColumn.get(lang));
+                ui.strong(T::ActionColumn.get(lang));
+                ui.label("");
                 ui.end_row();
-            }
-        });
-    });
+                for row in SHORTCUTS {
+                    ui.monospace(shortcuts::keys_text(ctx, row.action));
+                    ui.label(row.label.get(lang));
+                    ui.label(egui::RichText::new(row.help.get(lang)).weak());
+                    ui.end_row();
+                }
+            });
+        },
+    );
     if !open {
         intents.push(Intent::Action(Action::Help));
     }

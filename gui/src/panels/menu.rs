@@ -36,7 +36,11 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
                 for l in lesson::builtin() {
                     let selected = current.as_deref() == Some(l.id.as_str());
                     let title = l.title.get(lang).to_owned();
-                    if ui.add(egui::Button::selectable(selected, title)).on_hover_text(l.summary.get(lang)).clicked() {
+                    if ui
+                        .add(egui::Button::selectable(selected, title))
+                        .on_hover_text(l.summary.get(lang))
+                        .clicked()
+                    {
                         intents.push(Intent::OpenLesson(l.id.clone()));
                     }
                 }

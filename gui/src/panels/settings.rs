@@ -21,7 +21,13 @@ pub fn show(ui: &mut egui::Ui, view: &View, lang: Lang, intents: &mut Vec<Intent
             for spec in SETTINGS.iter().filter(|s| s.stage == stage) {
                 let current = view.settings.get(spec.key).unwrap_or_default();
                 let title = i18n::setting_title(spec.key, lang);
-                let help = format!("{}\n\n{} = {}\n{}", i18n::setting_help(spec.key, lang), spec.key, current, spec.real);
+                let help = format!(
+                    "{}\n\n{} = {}\n{}",
+                    i18n::setting_help(spec.key, lang),
+                    spec.key,
+                    current,
+                    spec.real
+                );
                 let mut set = |value: String| {
                     if value != current {
                         intents.push(Intent::Command(Command::Set { key: spec.key, value }));
@@ -38,7 +44,9 @@ pub fn show(ui: &mut egui::Ui, view: &View, lang: Lang, intents: &mut Vec<Intent
                                 // Two settings share SYNC_FLUSH/ASYNC_FLUSH: the accessible name
                                 // says which.
                                 let name = format!("{title}: {text}");
-                                r.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, on, &name));
+                                r.widget_info(|| {
+                                    egui::WidgetInfo::selected(egui::Role::Button, true, on, &name)
+                                });
                                 if r.clicked() {
                                     set((*word).to_owned());
                                 }
@@ -59,7 +67,9 @@ pub fn show(ui: &mut egui::Ui, view: &View, lang: Lang, intents: &mut Vec<Intent
                             let id = ui.scope_id().with(spec.key);
                             let shown = current.parse().unwrap_or(min);
                             let mut n: u64 = ui.data(|d| d.get_temp(id)).unwrap_or(shown);
-                            let r = ui.add(egui::DragValue::new(&mut n).range(min..=max).speed(1.0)).labelled_by(label.id);
+                            let r = ui
+                                .add(egui::DragValue::new(&mut n).range(min..=max).speed(1.0))
+                                .labelled_by(label.id);
                             if r.dragged() {
                                 ui.data_mut(|d| d.insert_temp(id, n));
                             } else {

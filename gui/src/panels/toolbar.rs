@@ -44,12 +44,20 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
             ui.spacing_mut().slider_width = width;
             let slider = egui::Slider::new(&mut step, 0..=high).integer().show_value(true);
             let response = ui.add_enabled(app.timeline.high > 0, slider);
-            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, app.timeline.high > 0, T::Timeline.get(lang)));
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::Slider, app.timeline.high > 0, T::Timeline.get(lang))
+            });
             if response.changed() && step != view.step {
                 intents.push(Intent::Scrub(step));
             }
             let state = if view.idle && app.timeline.live { T::Idle.get(lang) } else { "" };
-            ui.label(format!("{} {} / {} · {} ms  {state}", T::StepNo.get(lang), view.step, app.timeline.high, view.virtual_ms));
+            ui.label(format!(
+                "{} {} / {} · {} ms  {state}",
+                T::StepNo.get(lang),
+                view.step,
+                app.timeline.high,
+                view.virtual_ms
+            ));
         });
         ui.add_space(2.0);
     });
