@@ -172,9 +172,7 @@ impl LabApp {
     pub fn new(options: &GuiOptions) -> Result<Self, String> {
         let session = Session::new(options.session.clone()).map_err(|e| e.to_string())?;
         let view = session.view();
-        let mut prefs = Prefs::default();
-        prefs.zh = options.lang == Lang::Zh;
-        prefs.presenter = options.presenter;
+        let prefs = Prefs { zh: options.lang == Lang::Zh, presenter: options.presenter, ..Prefs::default() };
         let mut app = Self {
             prefs,
             config: options.session.clone(),

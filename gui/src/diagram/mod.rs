@@ -438,7 +438,7 @@ pub fn show(
         (EnvelopeKind::Replicate, Node::Broker, Node::Replica),
         (EnvelopeKind::ReplicaAck, Node::Replica, Node::Broker),
     ] {
-        if !replicated && to == Node::Replica || !replicated && from == Node::Replica {
+        if !replicated && (to == Node::Replica || from == Node::Replica) {
             continue;
         }
         let (a, b) = layout.lane(kind, from, to);
@@ -713,18 +713,15 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
                 if b.clicked() {
                     intents.push(Intent::Command(Command::Restart(node)));
                 }
-                match node {
-                    Node::Consumer => {
-                        if ui.button(T::FailNext.get(lang)).clicked() {
-                            intents.push(Intent::Command(Command::FailNext(1)));
-                        }
-                    }
-                    Node::Replica => {
-                        if ui.button(T::Promote.get(lang)).clicked() {
-                            intents.push(Intent::Command(Command::PromoteReplica));
-                        }
-                    }
-                    _ => {}
+                let extra = match node {
+                    Node::Consumer => Some((T::FailNext, Command::FailNext(1))),
+                    Node::Replica => Some((T::Promote, Command::PromoteReplica)),
+                    _ => None,
+                };
+                if let Some((label, command)) = extra
+                    && ui.button(label.get(lang)).clicked()
+                {
+                    intents.push(Intent::Command(command));
                 }
             });
         });
