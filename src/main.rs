@@ -225,7 +225,7 @@ fn headless(config: SessionConfig, lines: &[String], json: bool) -> Result<ExitC
     }
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
     for line in lines {
-        session.perform(line).map_err(|e| format!("`{line}`: {e}"))?;
+        session.execute(line).map_err(|e| format!("`{line}`: {e}"))?;
     }
     if json {
         let report = session.report();

@@ -157,7 +157,7 @@ impl Lesson {
         for (index, step) in self.steps.iter().enumerate() {
             let number = index + 1;
             if !step.commands.is_empty()
-                && let Err(e) = session.perform(&step.commands)
+                && let Err(e) = session.execute(&step.commands)
             {
                 failures.push(failure(number, format!("`{}` to run", step.commands), e.to_string()));
                 break;

@@ -95,51 +95,69 @@ impl Session {
     /// Parses and applies one line of `;`-separated commands, all or nothing; returns the
     /// events it caused.
     pub fn perform(&mut self, line: &str) -> Result<Vec<Event>, SessionError> {
+        let start = self.world.trace().len();
+        self.execute(line)?;
+        Ok(self.events_since(start))
+    }
+
+    /// [`Session::perform`] without copying the events out: returns how many there were. For
+    /// headless runs, where the trace is read once at the end.
+    pub fn execute(&mut self, line: &str) -> Result<u64, SessionError> {
         let commands = crate::command::parse_line(line)?;
-        let mut events = Vec::new();
+        let (step, inputs) = (self.world.step(), self.inputs.len());
+        let before = self.world.trace().len() as u64;
         for command in commands {
-            events.extend(self.apply(command)?);
+            if let Err(e) = self.apply_in_place(command) {
+                // All or nothing: rebuild the world as it was before this line, if it changed.
+                if self.world.step() != step || self.inputs.len() != inputs {
+                    self.inputs.truncate(inputs);
+                    self.rebuild(step)?;
+                }
+                return Err(e);
+            }
         }
-        Ok(events)
+        Ok((self.world.trace().len() as u64).saturating_sub(before))
     }
 
     /// Applies one command; returns the events it caused.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, SessionError> {
+        let start = self.world.trace().len();
+        self.apply_in_place(command)?;
+        Ok(self.events_since(start))
+    }
+
+    /// The events after the first `start` of the trace (none after a rewind below it).
+    fn events_since(&self, start: usize) -> Vec<Event> {
+        self.world.trace().get(start..).map(<[Event]>::to_vec).unwrap_or_default()
+    }
+
+    /// Applies one command, leaving its events in the trace.
+    fn apply_in_place(&mut self, command: Command) -> Result<(), SessionError> {
         match command {
             Command::Step(n) => {
-                let mut events = Vec::new();
                 for _ in 0..n {
-                    match self.world.step_one().map_err(storage_err)? {
-                        Some(event) => events.push(event),
-                        None => break,
+                    if !self.world.step_one().map_err(storage_err)? {
+                        break;
                     }
                 }
-                Ok(events)
             }
             Command::Run(ms) => {
-                let before = self.world.step();
-                let (events, bound) = self.world.run(ms).map_err(storage_err)?;
+                let (_, bound) = self.world.run(ms).map_err(storage_err)?;
                 if bound {
-                    let at = events.last().map_or(self.world.now(), |e| e.at_ms);
+                    let at = self.world.trace().last().map_or(self.world.now(), |e| e.at_ms);
                     self.inputs.push((self.world.step() - 1, Input::Bound(at)));
                 } else if ms.is_some() {
                     self.inputs.push((self.world.step(), Input::ClockTo(self.world.now())));
                 }
-                debug_assert!(self.world.step() >= before);
-                Ok(events)
             }
-            Command::Back(n) => {
-                self.back(n)?;
-                Ok(vec![])
-            }
+            Command::Back(n) => self.back(n)?,
             command => {
                 let step = self.world.step();
-                let event =
-                    self.world.command(&command).map_err(storage_err)?.map_err(SessionError::Refused)?;
+                self.world.command(&command).map_err(storage_err)?.map_err(SessionError::Refused)?;
                 self.inputs.push((step, Input::Command(command)));
-                Ok(vec![event])
             }
         }
+        Ok(())
     }
 
     /// Everything a front end shows, now.
@@ -241,7 +259,7 @@ impl Session {
                 break;
             }
             while world.step() < *at {
-                if world.step_one().map_err(storage_err)?.is_none() {
+                if !world.step_one().map_err(storage_err)? {
                     break;
                 }
             }
@@ -258,7 +276,7 @@ impl Session {
             kept += 1;
         }
         while world.step() < target {
-            if world.step_one().map_err(storage_err)?.is_none() {
+            if !world.step_one().map_err(storage_err)? {
                 break;
             }
         }

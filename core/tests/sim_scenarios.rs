@@ -234,3 +234,16 @@ fn a_run_that_cannot_settle_stops_at_the_bound() {
     assert!(last.text.contains("bound"), "{}", last.text);
     assert_eq!(session.report().totals.pending, 1);
 }
+
+#[test]
+fn a_refused_command_leaves_the_whole_line_unapplied() {
+    let mut s =
+        Session::new(SessionConfig { storage: StorageKind::Mem, seed: 3, ..SessionConfig::default() })
+            .unwrap();
+    s.perform("send 2; run").unwrap();
+    let before = s.view();
+    let err = s.perform("send 3; run 50; restart broker").unwrap_err();
+    assert!(err.to_string().contains("restart broker"), "{err}");
+    assert_eq!(s.view(), before, "nothing of the refused line was applied");
+    assert_eq!(s.execute("send 1; run").unwrap(), s.trace().len() as u64 - before.step);
+}

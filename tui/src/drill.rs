@@ -261,7 +261,7 @@ fn run(settings: &Settings, commands: &str) -> Result<Session, String> {
     let config =
         SessionConfig { seed: 1, storage: StorageKind::Mem, data_dir: None, settings: settings.clone() };
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
-    session.perform(commands).map_err(|e| e.to_string())?;
+    session.execute(commands).map_err(|e| e.to_string())?;
     Ok(session)
 }
 

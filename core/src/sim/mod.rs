@@ -281,8 +281,15 @@ impl World {
         event
     }
 
-    /// Processes the next live event; `None` when idle.
-    pub fn step_one(&mut self) -> Result<Option<Event>, String> {
+    /// Appends an event to the trace without handing out a copy (the hot path of `run`).
+    fn record(&mut self, (node, text, messages): Out) {
+        self.step += 1;
+        self.trace.push(Event { step: self.step, at_ms: self.now, node, text, messages });
+    }
+
+    /// Processes the next live event, which becomes the last of [`World::trace`]; `false` when
+    /// idle.
+    pub fn step_one(&mut self) -> Result<bool, String> {
         while let Some(((at, _), due)) = self.queue.pop_first() {
             if !self.is_live(&due) {
                 self.discard(&due);
@@ -290,39 +297,38 @@ impl World {
             }
             self.now = at;
             let out = self.handle(due)?;
-            return Ok(Some(self.emit(out)));
+            self.record(out);
+            return Ok(true);
         }
-        Ok(None)
+        Ok(false)
     }
 
     /// Runs until idle or until `ms` more virtual ms have passed (the clock then moves there).
     /// Without `ms`, stops at [`RUN_BOUND_MS`] or [`RUN_MAX_EVENTS`] and says so in an event.
-    /// Returns the events and whether the bound was hit.
-    pub fn run(&mut self, ms: Option<u64>) -> Result<(Vec<Event>, bool), String> {
+    /// Returns how many events it added to the trace and whether the bound was hit.
+    pub fn run(&mut self, ms: Option<u64>) -> Result<(u64, bool), String> {
         let start = self.now;
-        let mut events = Vec::new();
+        let mut count = 0u64;
         match ms {
             Some(ms) => {
                 let target = start + ms;
                 while self.next_live_ms().is_some_and(|t| t <= target) {
-                    events.extend(self.step_one()?);
+                    count += u64::from(self.step_one()?);
                 }
                 self.now = self.now.max(target);
-                Ok((events, false))
+                Ok((count, false))
             }
             None => {
                 let bound = start + RUN_BOUND_MS;
-                let mut count = 0u64;
                 while let Some(t) = self.next_live_ms() {
                     if t > bound || count >= RUN_MAX_EVENTS {
                         let at = if t > bound { bound } else { self.now };
-                        events.push(self.bound_event(at));
-                        return Ok((events, true));
+                        self.bound_event(at);
+                        return Ok((count + 1, true));
                     }
-                    events.extend(self.step_one()?);
-                    count += 1;
+                    count += u64::from(self.step_one()?);
                 }
-                Ok((events, false))
+                Ok((count, false))
             }
         }
     }
