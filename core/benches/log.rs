@@ -4,7 +4,7 @@
 //!   into a fresh mapping, in one run (the ratio is the figure);
 //! - `recovery`: the restart scan over 64 MiB of records (bytes per second);
 //! - `sync`: one msync per record against group commit, one msync per 64 records (records per
-//!   second of each).
+//!   second of each), with 1 KiB records and with 256-byte ones.
 //!
 //! Run with `cargo bench -p mqlab-core --bench log`; figures go to `core/benches/RESULTS.md`.
 
@@ -24,12 +24,17 @@ const GROUP: u64 = 64;
 
 /// A record that takes exactly 1 KiB in the log.
 fn record(i: u64) -> Record {
+    record_of(i, RECORD_BYTES)
+}
+
+/// A record that takes exactly `bytes` in the log.
+fn record_of(i: u64, bytes: usize) -> Record {
     let key = format!("k{:06}", i % 1_000_000);
     Record {
         msg_id: MsgId(i),
         producer_id: ProducerId(1),
         seq: i,
-        body: vec![(i % 251) as u8; RECORD_BYTES - RECORD_OVERHEAD - key.len()],
+        body: vec![(i % 251) as u8; bytes - RECORD_OVERHEAD - key.len()],
         key,
         timestamp_ms: i,
     }
@@ -148,7 +153,7 @@ fn recovery(c: &mut Criterion) {
 
 /// Appends and syncs `batch` records per step on a real file log; returns the time spent in
 /// `iters` steps. A fresh log replaces a full one outside the measured time.
-fn sync_steps(iters: u64, batch: u64) -> Duration {
+fn sync_steps(iters: u64, batch: u64, record_bytes: usize) -> Duration {
     let mut dir = tempfile::tempdir().unwrap();
     let mut log = open(StorageKind::Mmap, dir.path());
     let mut total = Duration::ZERO;
@@ -157,7 +162,7 @@ fn sync_steps(iters: u64, batch: u64) -> Duration {
             dir = tempfile::tempdir().unwrap();
             log = open(StorageKind::Mmap, dir.path());
         }
-        let r = record(i);
+        let r = record_of(i, record_bytes);
         let start = Instant::now();
         for _ in 0..batch {
             log.append(&r).unwrap();
@@ -174,10 +179,19 @@ fn sync(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync");
     group.sample_size(30);
     group.measurement_time(Duration::from_secs(12));
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("msync_per_record", |b| b.iter_custom(|iters| sync_steps(iters, 1)));
-    group.throughput(Throughput::Elements(GROUP));
-    group.bench_function("group_commit_64_records", |b| b.iter_custom(|iters| sync_steps(iters, GROUP)));
+    // 1 KiB records, as in `append`, and 256-byte records, the size of the lab's own messages:
+    // an msync costs a fixed part plus a part per dirty page, so the gain of batching depends
+    // on how many pages a batch dirties.
+    for (bytes, name) in [(RECORD_BYTES, "1KiB"), (256, "256B")] {
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("msync_per_record_{name}"), |b| {
+            b.iter_custom(|iters| sync_steps(iters, 1, bytes))
+        });
+        group.throughput(Throughput::Elements(GROUP));
+        group.bench_function(format!("group_commit_64_records_{name}"), |b| {
+            b.iter_custom(|iters| sync_steps(iters, GROUP, bytes))
+        });
+    }
     group.finish();
 }
 
