@@ -321,3 +321,66 @@ fn menus_take_numbers_past_nine() {
     keys(&mut app, "1⏎");
     assert_eq!(app.ui.view.totals.sent, 13);
 }
+
+/// Walks a lesson to its end through the keymap, answering each question correctly; returns
+/// every failed claim or refused command on the way.
+fn walk_lesson(id: &str, lang: Lang) -> Vec<String> {
+    use mqlab_tui::lessons::Phase;
+    let session =
+        SessionConfig { seed: 7, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
+    let mut app = App::new(TuiOptions { session, lesson: Some(id.to_owned()), lang }, Theme { color: false })
+        .expect("the lab starts");
+    let steps = app.ui.lesson.as_ref().map(|r| r.lesson.steps.len()).expect("the lesson is open");
+    let mut observed = 0;
+    let mut problems = Vec::new();
+    for _ in 0..200 {
+        let Some(run) = app.ui.lesson.clone() else { break };
+        match &run.phase {
+            Phase::Done => break,
+            Phase::Ask => {
+                let answer = run.lesson.steps[run.step].question.as_ref().expect("a question").answer;
+                keys(&mut app, &(answer + 1).to_string());
+            }
+            Phase::Observed { checks, error, .. } => {
+                problems.extend(error.iter().map(|e| format!("{id} step {}: refused: {e}", run.step + 1)));
+                for (claim, result) in checks {
+                    if let Err(found) = result {
+                        problems.push(format!("{id} step {}: {claim}: {found}", run.step + 1));
+                    }
+                }
+                observed += 1;
+                key(&mut app, KeyCode::Tab);
+            }
+            Phase::Read => key(&mut app, KeyCode::Tab),
+        }
+        // Every screen on the way renders.
+        screen(&app, 80, 24);
+    }
+    assert!(app.ui.lesson.as_ref().is_some_and(|r| r.phase == Phase::Done), "{id}: did not reach the end");
+    assert!(observed > 0 && observed <= steps, "{id}: observed {observed} of {steps} steps");
+    problems
+}
+
+#[test]
+fn every_lesson_runs_to_its_end_in_both_languages() {
+    let lessons = mqlab_core::lesson::builtin();
+    assert!(lessons.len() >= 14);
+    for lang in [Lang::En, Lang::Zh] {
+        let problems: Vec<String> = lessons.iter().flat_map(|l| walk_lesson(&l.id, lang)).collect();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
+#[test]
+fn the_interview_cards_open_from_their_key() {
+    let mut app = app();
+    let binding = KEYMAP.iter().find(|b| b.action == Action::Cards).expect("a key for the cards");
+    let Keys::One(code) = binding.keys else { panic!("one key opens the cards") };
+    key(&mut app, code);
+    assert!(matches!(app.ui.overlay, Some(Overlay::Cards { .. })));
+    let text = screen(&app, 120, 40);
+    assert!(text.contains("How do you guarantee that no message is lost?"), "{text}");
+    let mut zh = app_with(Settings::default(), Lang::Zh);
+    key(&mut zh, code);
+    assert!(screen(&zh, 120, 40).contains("如何保证消息不丢失"));
+}
