@@ -160,6 +160,7 @@ pub struct LabApp {
     pub notice: Option<Notice>,
     pub lesson: Option<LessonRun>,
     pub show_help: bool,
+    pub show_cards: bool,
     intents: Vec<Intent>,
     /// Egui input time of the frame being drawn.
     now: f64,
@@ -188,6 +189,7 @@ impl LabApp {
             notice: None,
             lesson: None,
             show_help: false,
+            show_cards: false,
             intents: Vec::new(),
             now: 0.0,
             style_applied: None,
@@ -293,6 +295,9 @@ impl LabApp {
         self.hovered = hovered;
         if self.show_help {
             panels::help::show(&ctx, self, &mut intents);
+        }
+        if self.show_cards {
+            panels::cards::show(&ctx, self, &mut intents);
         }
 
         for intent in intents {
@@ -432,6 +437,7 @@ impl LabApp {
             Action::ToggleSettings => self.prefs.show_settings = !self.prefs.show_settings,
             Action::ToggleLedger => self.prefs.show_ledger = !self.prefs.show_ledger,
             Action::Help => self.show_help = !self.show_help,
+            Action::Cards => self.show_cards = !self.show_cards,
             Action::LessonNext => {
                 let needs_answer = self.lesson.as_ref().is_some_and(|run| {
                     run.lesson.steps.get(run.next).is_some_and(|s| s.question.is_some())
@@ -444,6 +450,7 @@ impl LabApp {
             Action::LessonBack => self.lesson_back()?,
             Action::Clear => {
                 self.show_help = false;
+                self.show_cards = false;
                 self.selected = None;
                 self.notice = None;
             }

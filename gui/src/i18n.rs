@@ -116,9 +116,11 @@ strings! {
     HelpSettings => "show or hide the settings panel", "显示或隐藏设置面板";
     HelpLedger => "show or hide the ledger and the event log", "显示或隐藏台账与事件日志";
     HelpHelp => "this list", "本列表";
+    HelpCards => "the interview question, its answer template and the follow-ups",
+        "面试经典问题、答题模板与追问";
     HelpLessonNext => "lesson: next step (asks its question first)", "课程：下一步（先提问）";
     HelpLessonBack => "lesson: previous step", "课程：上一步";
-    HelpClear => "close the help, deselect the message", "关闭帮助，取消选中消息";
+    HelpClear => "close the help and the cards, deselect the message", "关闭帮助与卡片，取消选中消息";
     Clear => "Close / deselect", "关闭 / 取消选中";
     KeyColumn => "key", "按键";
     ActionColumn => "action", "操作";
@@ -173,6 +175,11 @@ strings! {
     LessonDone => "End of the lesson.", "课程结束。";
     StepOf => "step", "步骤";
     LessonsUnavailable => "lessons could not be loaded", "课程无法加载";
+    // Interview cards.
+    Cards => "Interview cards", "面试卡片";
+    NoCards => "No interview cards are built in.", "没有内置的面试卡片。";
+    SeeLessons => "See it happen:", "动手看看：";
+    OpenLessonHint => "open this lesson", "打开这门课程";
     // Legend.
     Legend => "legend", "图例";
 }

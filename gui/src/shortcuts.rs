@@ -30,6 +30,7 @@ pub enum Action {
     ToggleSettings,
     ToggleLedger,
     Help,
+    Cards,
     LessonNext,
     LessonBack,
     Clear,
@@ -205,6 +206,13 @@ pub const SHORTCUTS: &[Shortcut] = &[
         keys: &[key(Key::F1), key(Key::Questionmark)],
         label: T::Help,
         help: T::HelpHelp,
+        menu: Menu::None,
+    },
+    Shortcut {
+        action: Action::Cards,
+        keys: &[key(Key::F4), key(Key::I)],
+        label: T::Cards,
+        help: T::HelpCards,
         menu: Menu::None,
     },
     Shortcut {

@@ -31,8 +31,11 @@ fn sandbox() -> Harness<'static, LabApp> {
     lab(GuiOptions::default())
 }
 
-/// Clicks a widget by its accessible label and lets the frame (and its animation) settle.
+/// Scrolls a widget into view, clicks it by its accessible label and lets the frame (and its
+/// animation) settle.
 fn click(h: &mut Harness<'static, LabApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
     h.get_by_label(label).click();
     h.run();
 }
@@ -214,4 +217,71 @@ fn a_lesson_asks_its_question_before_the_step_runs() {
     h.key_press(egui::Key::PageDown);
     h.run();
     assert_eq!(h.state().lesson.as_ref().map(|r| r.next), Some(index + 1));
+}
+
+/// Follows a lesson to its end as a teacher would (the right choice for each question, then
+/// Next), checking every claim of each step against what the lab shows. Returns the problems.
+fn walk_lesson(lesson: &mqlab_core::lesson::Lesson, lang: mqlab_core::lesson::Lang) -> Vec<String> {
+    let mut h = lab(GuiOptions { lesson: Some(lesson.id.clone()), lang, ..Default::default() });
+    h.run();
+    let mut problems = Vec::new();
+    for (i, step) in lesson.steps.iter().enumerate() {
+        assert_eq!(h.state().lesson.as_ref().map(|r| r.next), Some(i), "{}: at step {}", lesson.id, i + 1);
+        if let Some(q) = &step.question {
+            click(&mut h, &format!("{}. {}", q.answer + 1, q.choices[q.answer].get(lang)));
+        }
+        h.key_press(egui::Key::PageDown);
+        h.run();
+        if let Some(notice) = h.state().notice.as_ref().filter(|n| n.error) {
+            problems.push(format!("{} step {}: {}", lesson.id, i + 1, notice.text));
+        }
+        for e in &step.expect {
+            if let Err(found) = e.check(h.state().view()) {
+                problems.push(format!("{} step {}: {}: {found}", lesson.id, i + 1, e.source));
+            }
+        }
+    }
+    let done = h.state().lesson.as_ref().map(|r| r.next);
+    assert_eq!(done, Some(lesson.steps.len()), "{}: did not reach the end", lesson.id);
+    assert!(h.query_by_label(mqlab_gui::i18n::T::LessonDone.get(lang)).is_some(), "{}: no end", lesson.id);
+    problems
+}
+
+#[test]
+fn every_lesson_runs_to_its_end_in_both_languages() {
+    use mqlab_core::lesson::Lang;
+    let lessons = mqlab_core::lesson::builtin();
+    assert!(lessons.len() >= 14);
+    for lang in [Lang::En, Lang::Zh] {
+        let problems: Vec<String> = lessons.iter().flat_map(|l| walk_lesson(l, lang)).collect();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
+#[test]
+fn the_interview_cards_open_from_the_help_menu_and_lead_to_a_lesson() {
+    use mqlab_gui::i18n::T;
+    let mut h = sandbox();
+    h.run();
+    click(&mut h, T::MenuHelp.en());
+    // A menu entry's label ends with its key.
+    click(&mut h, &format!("{} F4", T::Cards.en()));
+    assert!(h.state().show_cards);
+    assert!(h.query_by_label_contains("How do you guarantee that no message is lost?").is_some());
+    let card = mqlab_core::lesson::cards()
+        .into_iter()
+        .find(|c| !c.lessons.is_empty())
+        .expect("a card with a lesson");
+    let lesson =
+        mqlab_core::lesson::builtin().into_iter().find(|l| l.id == card.lessons[0]).expect("the lesson");
+    // Several cards may point at the same lesson: any of its links opens it.
+    h.get_all_by_label(lesson.title.en.as_str()).next().expect("a link to the lesson").click();
+    h.run();
+    assert_eq!(h.state().lesson.as_ref().map(|r| r.lesson.id.as_str()), Some(lesson.id.as_str()));
+    assert!(!h.state().show_cards, "opening a lesson closes the cards");
+    // The key opens them again, in Chinese too.
+    h.key_press(egui::Key::L);
+    h.key_press(egui::Key::F4);
+    h.run();
+    assert!(h.query_by_label_contains("如何保证消息不丢失").is_some());
 }

@@ -46,6 +46,9 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
                 }
             });
             ui.menu_button(T::MenuHelp.get(lang), |ui| {
+                if shortcuts::menu_item(ui, Action::Cards, lang, Some(app.show_cards)) {
+                    intents.push(Intent::Action(Action::Cards));
+                }
                 if shortcuts::menu_item(ui, Action::Help, lang, Some(app.show_help)) {
                     intents.push(Intent::Action(Action::Help));
                 }

@@ -3,6 +3,7 @@
 //!
 //! [`Intent`]: crate::app::Intent
 
+pub mod cards;
 pub mod console;
 pub mod help;
 pub mod ledger;
