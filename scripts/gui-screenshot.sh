@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the release binary's desktop lab under Xvfb, drives a short demo (three messages sent,
-# stepped until they sit acknowledged in the broker's page cache, then a power loss of the broker
-# under ASYNC_FLUSH) and saves a PNG of the window: the README's screenshot.
+# Runs the release binary's desktop lab under Xvfb, drives a short demo (the consumer cut off,
+# three messages sent and acknowledged SEND_OK while they sit only in the broker's page cache,
+# then a power loss of the broker under ASYNC_FLUSH: all three lost) and saves a PNG of the
+# window: the README's screenshot. MQLAB_DEMO replaces the demo's commands.
 #
 #   scripts/gui-screenshot.sh [OUT.png] [extra `mqlab gui` options, e.g. --lang zh --presenter]
 #
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 out="${1:-assets/screenshot-gui.png}"
 shift || true
-script="${MQLAB_DEMO:-send 3; step 9; crash broker power; step 2}"
+script="${MQLAB_DEMO:-partition consumer; send 3; run 20; crash broker power}"
 
 if ! command -v xvfb-run >/dev/null; then
     echo "gui-screenshot: xvfb-run not found; apt-get install xvfb xauth" >&2

@@ -53,6 +53,7 @@ strings! {
     Memory => "memory", "内存";
     Outbox => "outbox", "本地消息表";
     Failed => "failed (known)", "失败（已知）";
+    FailedShort => "failed", "失败";
     PageCache => "page cache", "页缓存";
     Disk => "disk", "磁盘";
     RetryQueue => "retry", "重试";
@@ -136,23 +137,25 @@ strings! {
     CrashProcess => "process (kill -9)", "进程（kill -9）";
     CrashPower => "power (machine)", "断电（整机）";
     CrashDisk => "disk failure", "磁盘损坏";
-    DropNext => "Drop next", "丢弃下一个";
+    DropNext => "Drop next", "丢包";
+    HelpDropNext => "the network loses the next envelope of the kind you pick", "网络丢掉所选类型的下一个数据包";
     Partition => "Partition", "隔离";
     Heal => "Heal", "恢复网络";
-    FailNext => "Fail next", "下一次处理失败";
+    FailNext => "Fail next", "注入失败";
+    HelpFailNext => "the consumer's business logic fails on its next message", "消费者处理下一条消息时业务逻辑失败";
     Promote => "Promote replica", "副本升主";
     // Ledger, events, journey.
     Ledger => "Ledger", "台账";
     Events => "Events", "事件";
     Journey => "Journey", "消息轨迹";
     ColMessage => "msg", "消息";
-    ColSeq => "producer/seq", "生产者/序号";
+    ColSeq => "seq", "序号";
     ColWhere => "where", "位置";
     ColStatus => "status", "状态";
     ColFate => "fate", "结局";
     ColCause => "cause", "原因";
     ColEffects => "effects", "生效次数";
-    ColDetected => "gap seen", "发现缺口";
+    ColDetected => "gap", "缺口";
     NoMessages => "No messages yet: press Send.", "还没有消息：点击“发送”。";
     PickMessage => "Click a message (in the ledger or the diagram) to see its journey.",
         "点击台账或图中的消息，查看它的轨迹。";
@@ -182,6 +185,41 @@ strings! {
     OpenLessonHint => "open this lesson", "打开这门课程";
     // Legend.
     Legend => "legend", "图例";
+}
+
+/// A node's one-line note under its box. The core writes it in English (like the event log);
+/// in Chinese the lab rewrites the forms the core produces and leaves anything else as it is.
+pub fn node_note(note: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return note.to_owned();
+    }
+    let (head, fails) = match note.split_once("; fails the next ") {
+        Some((head, n)) => (head, Some(n)),
+        None => (note, None),
+    };
+    let mut out = if head == "down: crashed" {
+        "已宕机".to_owned()
+    } else if head == "waiting for messages" {
+        "等待消息".to_owned()
+    } else if head == "retired: replaced by the promoted replica" {
+        "已退役：由升主的副本接替".to_owned()
+    } else if let Some(ids) = head.strip_prefix("processing ") {
+        format!("处理中：{ids}")
+    } else if let Some((records, dirty)) =
+        head.strip_suffix(" dirty bytes").and_then(|h| h.split_once(" records, "))
+    {
+        format!("{records} 条记录，{dirty} 字节未刷盘")
+    } else if let [id, seq, memory] = head.split(", ").collect::<Vec<_>>()[..]
+        && let (Some(seq), Some(memory)) = (seq.strip_prefix("next seq "), memory.strip_suffix(" in memory"))
+    {
+        format!("{id}，下一个序号 {seq}，内存中 {memory} 条")
+    } else {
+        head.to_owned()
+    };
+    if let Some(n) = fails {
+        out.push_str(&format!("；接下来 {n} 次处理会失败"));
+    }
+    out
 }
 
 /// A stage's heading in the settings panel.
@@ -440,6 +478,17 @@ pub fn all_zh() -> Vec<String> {
     {
         out.push(fate(f, Lang::Zh));
     }
+    // One of each form of node note.
+    for note in [
+        "down: crashed",
+        "waiting for messages",
+        "retired: replaced by the promoted replica",
+        "processing m1; fails the next 2",
+        "3 records, 512 dirty bytes",
+        "p1, next seq 4, 0 in memory",
+    ] {
+        out.push(node_note(note, Lang::Zh));
+    }
     out
 }
 
@@ -460,6 +509,36 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_node_note_of_the_core_reads_in_chinese() {
+        use mqlab_core::session::{Session, SessionConfig};
+        let config = SessionConfig { storage: mqlab_core::log::StorageKind::Mem, ..SessionConfig::default() };
+        let mut session = Session::new(config).expect("a world");
+        let mut notes = std::collections::BTreeSet::new();
+        for line in [
+            "send 2; step 6",
+            "fail next 2",
+            "run",
+            "crash broker process",
+            "crash consumer process",
+            "crash producer process",
+            "restart broker; restart consumer; restart producer; run",
+            "set broker.replication sync; send 1; run; crash broker disk; promote replica",
+        ] {
+            session.execute(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            notes.extend(session.view().nodes.iter().map(|n| n.note.clone()));
+        }
+        assert!(notes.len() >= 6, "{notes:?}");
+        for note in notes {
+            let zh = node_note(&note, Lang::Zh);
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "`{note}` stays English: `{zh}`"
+            );
+            assert_eq!(node_note(&note, Lang::En), note);
         }
     }
 

@@ -17,7 +17,7 @@ use mqlab_core::lesson::Lang;
 use mqlab_core::view::{Cause, EnvelopeKind, Fate, MessageView, Place, TokenState, View};
 
 use crate::app::Intent;
-use crate::i18n::{self, T};
+use crate::i18n::{self, T, node_note};
 use animation::Animator;
 
 /// Where one token of a message sits: one per copy, so a message can show several at once.
@@ -125,7 +125,7 @@ impl Layout {
             broker: at(0.33, 0.02, 0.67, 0.60),
             replica: at(0.36, 0.72, 0.64, 0.995),
             consumer: at(0.81, 0.02, 0.995, 0.64),
-            network: at(0.20, 0.40, 0.32, 0.64),
+            network: at(0.20, 0.28, 0.32, 0.64),
             totals: at(0.005, 0.70, 0.33, 0.995),
             legend: at(0.67, 0.70, 0.995, 0.995),
         }
@@ -134,6 +134,16 @@ impl Layout {
     /// The header height of a node box: its name, state and fault buttons.
     fn header(&self) -> f32 {
         (self.rect.height() * 0.11).clamp(48.0, 110.0)
+    }
+
+    /// The network's buttons (drop next, partition, heal), stacked under its title and above
+    /// the area where dropped messages are marked.
+    pub fn network_controls(&self) -> Rect {
+        let net = self.network;
+        Rect::from_min_max(
+            pos2(net.left() + 6.0, net.top() + 28.0),
+            pos2(net.right() - 6.0, net.top() + 108.0),
+        )
     }
 
     /// The area of a slot inside its node.
@@ -171,7 +181,10 @@ impl Layout {
             Slot::ReplicaDisk => split_x(body(self.replica), 0.5, 1.0).shrink2(vec2(3.0, 0.0)),
             Slot::Processing => gap(split(body(self.consumer), 0.0, 0.3)),
             Slot::Done => gap(split(body(self.consumer), 0.3, 1.0)),
-            Slot::Lost => body(self.network),
+            Slot::Lost => Rect::from_min_max(
+                pos2(self.network.left() + 6.0, self.network_controls().bottom() + 4.0),
+                pos2(self.network.right() - 6.0, self.network.bottom() - 6.0),
+            ),
             Slot::Link(_) => Rect::NOTHING,
         }
     }
@@ -406,7 +419,8 @@ pub fn show(
             }
         }
         if !nv.note.is_empty() {
-            painter.text(r.left_bottom() + vec2(10.0, 4.0), Align2::LEFT_TOP, &nv.note, small.clone(), weak);
+            let note = node_note(&nv.note, lang);
+            painter.text(r.left_bottom() + vec2(10.0, 4.0), Align2::LEFT_TOP, note, small.clone(), weak);
         }
     }
     // The network area under the producer–broker link: where dropped messages are marked.
@@ -613,7 +627,7 @@ fn totals(
         (T::DoneList, t.processed, color(TokenState::Processed)),
         (T::Duplicated, t.duplicated, color(TokenState::Duplicated)),
         (T::Lost, t.lost, color(TokenState::Lost)),
-        (T::Failed, t.failed, color(TokenState::Failed)),
+        (T::FailedShort, t.failed, color(TokenState::Failed)),
         (T::DeadLetters, t.dead_lettered, color(TokenState::DeadLettered)),
         (T::Pending, t.pending, text),
     ];
@@ -628,8 +642,9 @@ fn totals(
     let cell = vec2(r.width() / cols as f32, (r.height() - 30.0) / 2.0);
     for (i, (name, n, col)) in rows.iter().enumerate() {
         let at = pos2(r.left() + (i % cols) as f32 * cell.x, r.top() + 30.0 + (i / cols) as f32 * cell.y);
-        let emphasis = if *name == T::Lost && *n > 0 { col.to_owned() } else { *col };
-        painter.text(at, Align2::LEFT_TOP, n.to_string(), big.clone(), emphasis);
+        // A fate's colour only once something has that fate: a red 0 would read as an alarm.
+        let shade = if *n > 0 { *col } else { text.gamma_multiply(0.7) };
+        painter.text(at, Align2::LEFT_TOP, n.to_string(), big.clone(), shade);
         painter.text(
             at + vec2(0.0, big.size * 1.15),
             Align2::LEFT_TOP,
@@ -675,6 +690,26 @@ fn legend(painter: &egui::Painter, layout: &Layout, lang: Lang, font: &FontId, t
     }
 }
 
+/// Below this width a button row switches to small type and tight padding, so every control of
+/// a node stays inside its box when a lesson panel narrows the diagram (or the text is Chinese).
+const COMPACT_BELOW: f32 = 250.0;
+
+fn compact_when_narrow(ui: &mut Ui, width: f32) {
+    if width < COMPACT_BELOW {
+        ui.style_mut().override_text_style = Some(egui::TextStyle::Small);
+        ui.spacing_mut().button_padding = vec2(3.0, 1.0);
+        ui.spacing_mut().item_spacing.x = 4.0;
+    }
+}
+
+/// What the node's third button does, for its tooltip.
+fn extra_help(node: Node, lang: Lang) -> &'static str {
+    match node {
+        Node::Consumer => T::HelpFailNext.get(lang),
+        _ => T::Promote.get(lang),
+    }
+}
+
 /// The fault buttons on each node and on the network: crash, restart, drop, partition, heal,
 /// fail next, promote. Each pushes a command; nothing here changes the world directly.
 fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut Vec<Intent>) {
@@ -687,6 +722,7 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
         );
         let nv = view.node(node);
         ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
+            compact_when_narrow(ui, strip.width());
             ui.horizontal(|ui| {
                 let crash = ui.add_enabled_ui(nv.up, |ui| {
                     ui.menu_button(format!("{}…", T::Crash.get(lang)), |ui| {
@@ -719,7 +755,7 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
                     _ => None,
                 };
                 if let Some((label, command)) = extra
-                    && ui.button(label.get(lang)).clicked()
+                    && ui.button(label.get(lang)).on_hover_text(extra_help(node, lang)).clicked()
                 {
                     intents.push(Intent::Command(command));
                 }
@@ -727,20 +763,18 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
         });
     }
     // The network: drop the next envelope of a kind, cut a node off, heal.
-    let net = layout.network;
-    let strip = Rect::from_min_max(
-        pos2(net.left() + 6.0, net.top() + 30.0),
-        pos2(net.right() - 6.0, net.top() + 96.0),
-    );
+    let strip = layout.network_controls();
     ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
-        ui.horizontal_wrapped(|ui| {
-            ui.menu_button(format!("{}…", T::DropNext.get(lang)), |ui| {
+        compact_when_narrow(ui, strip.width() * 2.0);
+        ui.vertical(|ui| {
+            let drop = ui.menu_button(format!("{}…", T::DropNext.get(lang)), |ui| {
                 for kind in DropKind::ALL {
                     if ui.button(kind.name()).clicked() {
                         intents.push(Intent::Command(Command::DropNext(kind)));
                     }
                 }
             });
+            drop.response.on_hover_text(T::HelpDropNext.get(lang));
             ui.menu_button(format!("{}…", T::Partition.get(lang)), |ui| {
                 for node in Node::ALL {
                     if ui.button(node.name()).clicked() {
@@ -785,6 +819,21 @@ mod tests {
                     assert!(overlap.width() <= 0.0 || overlap.height() <= 0.0, "{a:?} overlaps {b:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_network_buttons_leave_room_for_dropped_messages() {
+        // Full width, and narrowed by the lesson panel.
+        for size in [vec2(1340.0, 530.0), vec2(880.0, 530.0), vec2(700.0, 420.0)] {
+            let layout = Layout::new(Rect::from_min_size(Pos2::ZERO, size));
+            let controls = layout.network_controls();
+            let dropped = layout.area(Slot::Lost);
+            assert!(layout.network.contains_rect(controls), "{size:?}");
+            assert!(layout.network.contains_rect(dropped), "{size:?}");
+            assert!(dropped.top() > controls.bottom(), "{size:?}");
+            // At least one row of tokens.
+            assert!(dropped.height() >= 24.0, "{size:?}: {dropped:?}");
         }
     }
 }

@@ -14,7 +14,7 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     let width = ui.available_width();
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
-            ui.set_width(width * 0.48);
+            ui.set_width(width * 0.56);
             ledger(ui, app, lang, intents);
         });
         ui.separator();
@@ -43,7 +43,7 @@ fn ledger(ui: &mut egui::Ui, app: &LabApp, lang: Lang, intents: &mut Vec<Intent>
         T::ColEffects,
         T::ColDetected,
     ];
-    let widths = [0.07, 0.10, 0.16, 0.17, 0.12, 0.24, 0.07, 0.07];
+    let widths = [0.06, 0.08, 0.15, 0.17, 0.12, 0.24, 0.09, 0.09];
     let total = ui.available_width();
     ui.horizontal(|ui| {
         for (h, w) in headers.iter().zip(widths) {
