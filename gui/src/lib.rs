@@ -174,8 +174,9 @@ fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), Stri
         .map_err(|e| format!("--screenshot {}: {e}", path.display()))
 }
 
-/// Frame intervals while something animates, printed on exit when `MQLAB_GUI_STATS=1`: how the
-/// frame time with many tokens is measured on a real (software) renderer.
+/// Frame intervals while something animates, printed when `MQLAB_GUI_STATS=1` each time the
+/// animation comes to rest (and on exit): how the frame time with many tokens is measured on a
+/// real (software) renderer, by `scripts/gui-measure.sh`.
 #[derive(Debug)]
 struct FrameStats {
     last: Option<std::time::Instant>,
@@ -194,6 +195,10 @@ impl FrameStats {
             && busy
         {
             self.animating.push((now - last).as_secs_f64() * 1000.0);
+        }
+        if !busy && self.animating.len() > 1 {
+            eprintln!("{}", self.summary());
+            self.animating.clear();
         }
         self.last = Some(now);
     }
