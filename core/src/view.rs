@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{MsgId, Node, ProducerId};
+use crate::lesson::Lang;
 use crate::settings::Settings;
+use crate::sim::ledger::msgs_text;
 
 /// The result of a send as RocketMQ's producer sees it. All four mean the master stored it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,8 +238,71 @@ pub struct NodeView {
     /// Producer: messages in memory (unsent or awaiting a result); rows pending in the outbox.
     pub in_memory: usize,
     pub outbox_pending: usize,
-    /// A short line of what the node is doing or why it is down.
-    pub note: String,
+    /// What the node is doing or why it is down: the short line under its box.
+    pub note: NodeNote,
+}
+
+/// What a node is doing, or why it is down, as data; [`NodeNote::text`] says it in either
+/// language, so both front ends show the same line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeNote {
+    None,
+    Down,
+    /// A master replaced by its promoted replica.
+    Retired,
+    Producer {
+        id: ProducerId,
+        next_seq: u64,
+        in_memory: usize,
+    },
+    /// The consumer's messages in the business logic, and how many of the next ones will fail.
+    Consumer {
+        processing: Vec<MsgId>,
+        fails_next: u64,
+    },
+    /// A broker's commit log: records, and bytes written but not yet flushed.
+    Log {
+        records: u64,
+        dirty_bytes: u64,
+    },
+}
+
+impl NodeNote {
+    pub fn text(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        match self {
+            NodeNote::None => String::new(),
+            NodeNote::Down if zh => "已宕机".to_owned(),
+            NodeNote::Down => "down: crashed".to_owned(),
+            NodeNote::Retired if zh => "已退役：由升主的副本接替".to_owned(),
+            NodeNote::Retired => "retired: replaced by the promoted replica".to_owned(),
+            NodeNote::Producer { id, next_seq, in_memory } if zh => {
+                format!("{id}，下一个序号 {next_seq}，内存中 {in_memory} 条")
+            }
+            NodeNote::Producer { id, next_seq, in_memory } => {
+                format!("{id}, next seq {next_seq}, {in_memory} in memory")
+            }
+            NodeNote::Consumer { processing, fails_next } => {
+                let mut line = match (processing.is_empty(), zh) {
+                    (true, true) => "等待消息".to_owned(),
+                    (true, false) => "waiting for messages".to_owned(),
+                    (false, true) => format!("处理中：{}", msgs_text(processing)),
+                    (false, false) => format!("processing {}", msgs_text(processing)),
+                };
+                match (*fails_next, zh) {
+                    (0, _) => {}
+                    (n, true) => line.push_str(&format!("；接下来 {n} 次处理会失败")),
+                    (n, false) => line.push_str(&format!("; fails the next {n}")),
+                }
+                line
+            }
+            NodeNote::Log { records, dirty_bytes } if zh => {
+                format!("{records} 条记录，{dirty_bytes} 字节未刷盘")
+            }
+            NodeNote::Log { records, dirty_bytes } => format!("{records} records, {dirty_bytes} dirty bytes"),
+        }
+    }
 }
 
 /// One processed event, explained.

@@ -247,3 +247,41 @@ fn a_refused_command_leaves_the_whole_line_unapplied() {
     assert_eq!(s.view(), before, "nothing of the refused line was applied");
     assert_eq!(s.execute("send 1; run").unwrap(), s.trace().len() as u64 - before.step);
 }
+
+#[test]
+fn every_node_note_reads_in_both_languages() {
+    use mqlab_core::lesson::Lang;
+    use mqlab_core::view::NodeNote;
+    let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };
+    let mut session = Session::new(config).expect("a world");
+    let mut notes = Vec::new();
+    for line in [
+        "send 2; step 6",
+        "fail next 2",
+        "run",
+        "crash broker process",
+        "crash consumer process; crash producer process",
+        "restart broker; restart consumer; restart producer; run",
+        "set broker.replication sync; send 1; run; crash broker disk; promote replica",
+    ] {
+        session.execute(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        for n in session.view().nodes {
+            if !notes.contains(&n.note) {
+                notes.push(n.note);
+            }
+        }
+    }
+    // Every kind of note was seen.
+    for kind in ["down: crashed", "retired", "next seq", "waiting", "processing", "fails the next", "records"]
+    {
+        assert!(notes.iter().any(|n| n.text(Lang::En).contains(kind)), "no `{kind}` note among {notes:?}");
+    }
+    for note in notes {
+        let (en, zh) = (note.text(Lang::En), note.text(Lang::Zh));
+        assert!(!en.is_empty() || note == NodeNote::None);
+        assert!(
+            en.is_empty() || zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "`{en}` → `{zh}`"
+        );
+    }
+}

@@ -5,9 +5,10 @@
 //! the projector is what it can type and search for. Event explanations come from the core as
 //! they are. `gui/tests/font.rs` checks that the bundled font covers every Chinese string here.
 
+use mqlab_core::ids::{MsgId, ProducerId};
 use mqlab_core::lesson::Lang;
 use mqlab_core::settings::Stage;
-use mqlab_core::view::{Fate, TokenState};
+use mqlab_core::view::{Fate, NodeNote, TokenState};
 
 macro_rules! strings {
     ($($name:ident => $en:literal, $zh:literal;)*) => {
@@ -185,41 +186,6 @@ strings! {
     OpenLessonHint => "open this lesson", "打开这门课程";
     // Legend.
     Legend => "legend", "图例";
-}
-
-/// A node's one-line note under its box. The core writes it in English (like the event log);
-/// in Chinese the lab rewrites the forms the core produces and leaves anything else as it is.
-pub fn node_note(note: &str, lang: Lang) -> String {
-    if lang == Lang::En {
-        return note.to_owned();
-    }
-    let (head, fails) = match note.split_once("; fails the next ") {
-        Some((head, n)) => (head, Some(n)),
-        None => (note, None),
-    };
-    let mut out = if head == "down: crashed" {
-        "已宕机".to_owned()
-    } else if head == "waiting for messages" {
-        "等待消息".to_owned()
-    } else if head == "retired: replaced by the promoted replica" {
-        "已退役：由升主的副本接替".to_owned()
-    } else if let Some(ids) = head.strip_prefix("processing ") {
-        format!("处理中：{ids}")
-    } else if let Some((records, dirty)) =
-        head.strip_suffix(" dirty bytes").and_then(|h| h.split_once(" records, "))
-    {
-        format!("{records} 条记录，{dirty} 字节未刷盘")
-    } else if let [id, seq, memory] = head.split(", ").collect::<Vec<_>>()[..]
-        && let (Some(seq), Some(memory)) = (seq.strip_prefix("next seq "), memory.strip_suffix(" in memory"))
-    {
-        format!("{id}，下一个序号 {seq}，内存中 {memory} 条")
-    } else {
-        head.to_owned()
-    };
-    if let Some(n) = fails {
-        out.push_str(&format!("；接下来 {n} 次处理会失败"));
-    }
-    out
 }
 
 /// A stage's heading in the settings panel.
@@ -480,14 +446,14 @@ pub fn all_zh() -> Vec<String> {
     }
     // One of each form of node note.
     for note in [
-        "down: crashed",
-        "waiting for messages",
-        "retired: replaced by the promoted replica",
-        "processing m1; fails the next 2",
-        "3 records, 512 dirty bytes",
-        "p1, next seq 4, 0 in memory",
+        NodeNote::Down,
+        NodeNote::Retired,
+        NodeNote::Producer { id: ProducerId(1), next_seq: 4, in_memory: 0 },
+        NodeNote::Consumer { processing: vec![MsgId(1)], fails_next: 2 },
+        NodeNote::Consumer { processing: Vec::new(), fails_next: 0 },
+        NodeNote::Log { records: 3, dirty_bytes: 512 },
     ] {
-        out.push(node_note(note, Lang::Zh));
+        out.push(note.text(Lang::Zh));
     }
     out
 }
@@ -509,36 +475,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    #[test]
-    fn every_node_note_of_the_core_reads_in_chinese() {
-        use mqlab_core::session::{Session, SessionConfig};
-        let config = SessionConfig { storage: mqlab_core::log::StorageKind::Mem, ..SessionConfig::default() };
-        let mut session = Session::new(config).expect("a world");
-        let mut notes = std::collections::BTreeSet::new();
-        for line in [
-            "send 2; step 6",
-            "fail next 2",
-            "run",
-            "crash broker process",
-            "crash consumer process",
-            "crash producer process",
-            "restart broker; restart consumer; restart producer; run",
-            "set broker.replication sync; send 1; run; crash broker disk; promote replica",
-        ] {
-            session.execute(line).unwrap_or_else(|e| panic!("{line}: {e}"));
-            notes.extend(session.view().nodes.iter().map(|n| n.note.clone()));
-        }
-        assert!(notes.len() >= 6, "{notes:?}");
-        for note in notes {
-            let zh = node_note(&note, Lang::Zh);
-            assert!(
-                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-                "`{note}` stays English: `{zh}`"
-            );
-            assert_eq!(node_note(&note, Lang::En), note);
         }
     }
 

@@ -102,12 +102,12 @@ fn a_down_node_its_note_and_the_latest_alert_show() {
     let mut view = support::view(3);
     let broker = view.nodes.iter_mut().find(|n| n.node == mqlab_core::ids::Node::Broker).expect("broker");
     broker.up = false;
-    broker.note = "power lost: page cache gone".to_owned();
+    broker.note = mqlab_core::view::NodeNote::Down;
     view.alerts = vec!["consumer: gap in p1 after seq 1".to_owned(), "outbox gave up on m3".to_owned()];
     let ui = Ui::new(view, Lang::En, Theme { color: true });
     let screen = text(&draw(&ui, 120, 40));
     assert!(screen.contains("Broker DOWN"), "{screen}");
-    assert!(screen.contains("power lost: page cache gone"), "{screen}");
+    assert!(screen.contains("down: crashed"), "{screen}");
     assert!(screen.contains("⚑ outbox gave up on m3 (+1)"), "{screen}");
 }
 

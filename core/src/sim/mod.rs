@@ -24,7 +24,8 @@ use crate::ids::{MsgId, Node};
 use crate::log::{Record, StorageKind};
 use crate::settings::{CommitTiming, ConsumeMode, FlushMode, Replication, SendMode, Settings};
 use crate::view::{
-    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeView, Place, SendStatus, Totals,
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeNote, NodeView, Place,
+    SendStatus, Totals,
 };
 
 use broker::{Broker, FlushOutcome, ReplicaOutcome, RetryEntry, Role, Waiter};
@@ -1774,7 +1775,7 @@ impl World {
                     persisted_offset: None,
                     in_memory: 0,
                     outbox_pending: 0,
-                    note: String::new(),
+                    note: NodeNote::None,
                 };
                 match node {
                     Node::Producer => {
@@ -1783,9 +1784,9 @@ impl World {
                         view.in_memory = p.pending.len();
                         view.outbox_pending = p.pending_rows();
                         view.note = if p.up {
-                            format!("{}, next seq {}, {} in memory", p.id, p.next_seq, p.pending.len())
+                            NodeNote::Producer { id: p.id, next_seq: p.next_seq, in_memory: p.pending.len() }
                         } else {
-                            "down: crashed".into()
+                            NodeNote::Down
                         };
                     }
                     Node::Consumer => {
@@ -1794,17 +1795,14 @@ impl World {
                         view.committed_offset = Some(master.committed);
                         view.persisted_offset = Some(master.persisted);
                         view.in_memory = c.work.len();
-                        view.note = if !c.up {
-                            "down: crashed".into()
-                        } else if c.work.is_empty() {
-                            "waiting for messages".into()
+                        view.note = if c.up {
+                            NodeNote::Consumer {
+                                processing: c.work.values().map(|w| w.msg).collect(),
+                                fails_next: c.fail_next,
+                            }
                         } else {
-                            let ids: Vec<MsgId> = c.work.values().map(|w| w.msg).collect();
-                            format!("processing {}", msgs_text(&ids))
+                            NodeNote::Down
                         };
-                        if c.fail_next > 0 {
-                            view.note.push_str(&format!("; fails the next {}", c.fail_next));
-                        }
                     }
                     Node::Broker | Node::Replica => {
                         let b = self.b(node);
@@ -1828,15 +1826,14 @@ impl World {
                             view.persisted_offset = Some(b.persisted);
                         }
                         view.note = if b.role == Role::Retired {
-                            "retired: replaced by the promoted replica".into()
+                            NodeNote::Retired
                         } else if !b.up {
-                            "down: crashed".into()
+                            NodeNote::Down
                         } else {
-                            format!(
-                                "{} records, {} dirty bytes",
-                                b.len(),
-                                b.written_pos.saturating_sub(b.flushed_pos)
-                            )
+                            NodeNote::Log {
+                                records: b.len(),
+                                dirty_bytes: b.written_pos.saturating_sub(b.flushed_pos),
+                            }
                         };
                     }
                 }

@@ -17,7 +17,7 @@ use mqlab_core::lesson::Lang;
 use mqlab_core::view::{Cause, EnvelopeKind, Fate, MessageView, Place, TokenState, View};
 
 use crate::app::Intent;
-use crate::i18n::{self, T, node_note};
+use crate::i18n::{self, T};
 use animation::Animator;
 
 /// Where one token of a message sits: one per copy, so a message can show several at once.
@@ -418,8 +418,8 @@ pub fn show(
                 painter.text(area.left_top() + vec2(6.0, 2.0), Align2::LEFT_TOP, label, small.clone(), weak);
             }
         }
-        if !nv.note.is_empty() {
-            let note = node_note(&nv.note, lang);
+        let note = nv.note.text(lang);
+        if !note.is_empty() {
             painter.text(r.left_bottom() + vec2(10.0, 4.0), Align2::LEFT_TOP, note, small.clone(), weak);
         }
     }

@@ -39,9 +39,10 @@ fn stage(ui: &Ui, title: T, node: &NodeView, lines: Vec<Line<'static>>, frame: &
     let mut spans = vec![Span::styled(format!(" {} ", ui.t(title)), theme.title())];
     spans.push(node_state(ui, node));
     let mut block = Block::bordered().title(Line::from(spans));
-    if !node.note.is_empty() {
+    let note = node.note.text(ui.lang);
+    if !note.is_empty() {
         // What the node is doing, or why it is down, on the bottom border.
-        block = block.title_bottom(Span::styled(format!(" {} ", node.note), theme.dim()));
+        block = block.title_bottom(Span::styled(format!(" {note} "), theme.dim()));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -153,8 +154,9 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         node_state(ui, replica),
         Span::styled(positions(replica), theme.dim()),
     ];
-    if !replica.note.is_empty() {
-        replica_head.push(Span::styled(format!(" {}", replica.note), theme.dim()));
+    let note = replica.note.text(ui.lang);
+    if !note.is_empty() {
+        replica_head.push(Span::styled(format!(" {note}"), theme.dim()));
     }
     for envelope in view.in_flight.iter().filter(|e| e.to == Node::Replica || e.from == Node::Replica) {
         replica_head.push(Span::raw(" "));

@@ -6,8 +6,8 @@
 use mqlab_core::ids::{MsgId, Node, ProducerId};
 use mqlab_core::settings::Settings;
 use mqlab_core::view::{
-    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeView, Place, SendStatus,
-    TokenState, Totals, View,
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeNote, NodeView, Place,
+    SendStatus, TokenState, Totals, View,
 };
 
 fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
@@ -22,7 +22,7 @@ fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
         persisted_offset: (node == Node::Consumer).then_some(0),
         in_memory: 0,
         outbox_pending: 0,
-        note: String::new(),
+        note: NodeNote::None,
     }
 }
 
