@@ -285,3 +285,17 @@ fn every_node_note_reads_in_both_languages() {
         );
     }
 }
+
+#[test]
+fn a_dropped_commit_names_its_offset() {
+    let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };
+    let mut session = Session::new(config).expect("a world");
+    session.execute("send 1; drop next commit; run").expect("the commands run");
+    let dropped: Vec<&str> = session
+        .trace()
+        .iter()
+        .map(|e| e.text.as_str())
+        .filter(|t| t.starts_with("network: dropped"))
+        .collect();
+    assert_eq!(dropped, ["network: dropped commit of offset 1 consumer→broker (drop next)"]);
+}

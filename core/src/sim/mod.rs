@@ -384,7 +384,16 @@ impl World {
         let Some(env) = self.net.envelopes.remove(&id) else {
             return Ok((None, "network: nothing arrived".to_owned(), vec![]));
         };
-        let what = |env: &Envelope| format!("{} {}", kind_name(env.kind), msgs_text(&env.payload.mentions()));
+        let what = |env: &Envelope| {
+            let mentions = env.payload.mentions();
+            match &env.payload {
+                Payload::Commit { offset: Some(offset), .. } if mentions.is_empty() => {
+                    format!("commit of offset {offset}")
+                }
+                _ if mentions.is_empty() => kind_name(env.kind).to_owned(),
+                _ => format!("{} {}", kind_name(env.kind), msgs_text(&mentions)),
+            }
+        };
         if let Some(reason) = env.doomed {
             let what = what(&env);
             let text = format!("network: dropped {what} {}→{} ({reason})", env.from, env.to);
