@@ -7,7 +7,8 @@
 #      at the fastest speed, and MQLAB_GUI_STATS=1 makes it print the intervals between animated
 #      frames when it comes to rest (Space again pauses it).
 #
-#   scripts/gui-measure.sh              (MQLAB_ANIMATE='send 3' compares a nearly empty world)
+#   scripts/gui-measure.sh   (MQLAB_ANIMATE='send 20' compares a smaller world; MQLAB_FASTER=N
+#                             presses "faster" N times instead of 6, the fastest)
 #
 # Needs: xvfb xauth xdotool (Debian packages).
 set -euo pipefail
@@ -19,8 +20,8 @@ for tool in Xvfb xdotool; do
         exit 2
     fi
 done
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/mqlab"
+if [ -z "${MQLAB_BIN:-}" ]; then cargo build --release --quiet; fi
+bin="${MQLAB_BIN:-${CARGO_TARGET_DIR:-target}/release/mqlab}"
 export XDG_DATA_HOME="$(mktemp -d)"
 display=":$((90 + RANDOM % 100))"
 Xvfb "$display" -screen 0 1600x1000x24 >/dev/null 2>&1 &
@@ -62,7 +63,7 @@ pid=$!
 win=$(wait_for_window)
 sleep 2
 xdotool windowfocus --sync "$win" 2>/dev/null || true
-for _ in 1 2 3 4 5 6; do xdotool key --window "$win" bracketright; done
+for _ in $(seq "${MQLAB_FASTER:-6}"); do xdotool key --window "$win" bracketright; done
 xdotool key --window "$win" space
 before=$(ticks $pid)
 sleep 10

@@ -498,7 +498,9 @@ pub fn show(
                 painter.circle_stroke(p.pos, p.radius + 2.5, Stroke::new(2.5, ring));
             }
             if p.radius >= 9.0 {
-                let font = FontId::proportional(p.radius * 0.95);
+                // Whole-point sizes: a radius that animates continuously would otherwise ask the
+                // font atlas for new glyphs (and a texture upload) on every frame.
+                let font = FontId::proportional((p.radius * 0.95).floor());
                 painter.text(p.pos, Align2::CENTER_CENTER, id.0.to_string(), font, Color32::WHITE);
             }
         }
