@@ -196,6 +196,27 @@ fn after_a_crash_that_loses_a_message() {
 }
 
 #[test]
+fn an_envelope_to_the_replica_shows_on_its_line_at_80_and_120_columns() {
+    let mut app = app();
+    keys(&mut app, ":set broker.replication sync; send 1⏎");
+    for _ in 0..20 {
+        if app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::Replica) {
+            break;
+        }
+        keys(&mut app, "n");
+    }
+    assert!(
+        app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::Replica),
+        "no replication yet"
+    );
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = screen(&app, width, height);
+        let line = text.lines().find(|l| l.contains("replica up")).expect("the replica's line");
+        assert!(line.contains("m1→"), "{width}x{height}: {line}");
+    }
+}
+
+#[test]
 fn a_message_is_picked_by_its_number() {
     let mut app = app();
     keys(&mut app, ":send 12; run⏎");

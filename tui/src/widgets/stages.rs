@@ -154,13 +154,15 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         node_state(ui, replica),
         Span::styled(positions(replica), theme.dim()),
     ];
-    let note = replica.note.text(ui.lang);
-    if !note.is_empty() {
-        replica_head.push(Span::styled(format!(" {note}"), theme.dim()));
-    }
     for envelope in view.in_flight.iter().filter(|e| e.to == Node::Replica || e.from == Node::Replica) {
         replica_head.push(Span::raw(" "));
         replica_head.push(envelope_span(ui, envelope, envelope.to == Node::Replica));
+    }
+    // The note only when it fits whole: the state and positions already say the essentials.
+    let note = Span::styled(format!(" {}", replica.note.text(ui.lang)), theme.dim());
+    let used: usize = replica_head.iter().map(Span::width).sum();
+    if note.width() > 1 && used + note.width() <= usize::from(width.saturating_sub(2)) {
+        replica_head.push(note);
     }
     vec![
         Line::from(vec![
