@@ -303,6 +303,35 @@ impl NodeNote {
             NodeNote::Log { records, dirty_bytes } => format!("{records} records, {dirty_bytes} dirty bytes"),
         }
     }
+
+    /// The same note for a narrow panel: the numbers kept, the words cut to the fewest.
+    pub fn short_text(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        match self {
+            NodeNote::None | NodeNote::Down => self.text(lang),
+            NodeNote::Retired if zh => "已退役".to_owned(),
+            NodeNote::Retired => "retired".to_owned(),
+            NodeNote::Producer { id, next_seq, in_memory } if zh => {
+                format!("{id} 序号 {next_seq} 内存 {in_memory}")
+            }
+            NodeNote::Producer { id, next_seq, in_memory } => format!("{id} seq {next_seq} mem {in_memory}"),
+            NodeNote::Consumer { processing, fails_next } => {
+                let mut line = match (processing.is_empty(), zh) {
+                    (true, true) => "等待消息".to_owned(),
+                    (true, false) => "waiting".to_owned(),
+                    (false, _) => msgs_text(processing),
+                };
+                match (*fails_next, zh) {
+                    (0, _) => {}
+                    (n, true) => line.push_str(&format!("；{n} 次失败")),
+                    (n, false) => line.push_str(&format!("; fail {n}")),
+                }
+                line
+            }
+            NodeNote::Log { records, dirty_bytes } if zh => format!("{records} 条，{dirty_bytes} 字节未刷盘"),
+            NodeNote::Log { records, dirty_bytes } => format!("{records} rec, {dirty_bytes} B dirty"),
+        }
+    }
 }
 
 /// One processed event, explained.

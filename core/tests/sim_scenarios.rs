@@ -277,12 +277,27 @@ fn every_node_note_reads_in_both_languages() {
         assert!(notes.iter().any(|n| n.text(Lang::En).contains(kind)), "no `{kind}` note among {notes:?}");
     }
     for note in notes {
-        let (en, zh) = (note.text(Lang::En), note.text(Lang::Zh));
-        assert!(!en.is_empty() || note == NodeNote::None);
-        assert!(
-            en.is_empty() || zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-            "`{en}` → `{zh}`"
-        );
+        for (en, zh) in [
+            (note.text(Lang::En), note.text(Lang::Zh)),
+            (note.short_text(Lang::En), note.short_text(Lang::Zh)),
+        ] {
+            // Only message ids (`m1, m2`) read the same in both.
+            assert!(!en.is_empty() || note == NodeNote::None);
+            assert!(en != zh || en.split(", ").all(|id| id.starts_with('m')), "`{en}` untranslated");
+            assert!(
+                en.is_empty() || en == zh || zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "`{en}` → `{zh}`"
+            );
+        }
+        // The short form is shorter and keeps every number of the long one.
+        for lang in [Lang::En, Lang::Zh] {
+            let (long, short) = (note.text(lang), note.short_text(lang));
+            assert!(short.chars().count() <= long.chars().count(), "`{short}` is not shorter than `{long}`");
+            let numbers = |s: &str| -> Vec<String> {
+                s.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+            };
+            assert_eq!(numbers(&short), numbers(&long), "`{short}` drops a number of `{long}`");
+        }
     }
 }
 

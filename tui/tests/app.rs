@@ -270,6 +270,8 @@ fn at_80x24_the_lab_fits_and_smaller_says_so() {
     lose_one_in_the_network(&mut app);
     let text = screen(&app, 80, 24);
     assert!(text.contains("✗m1") && text.contains("dropped_in_network"), "{text}");
+    // The notes under the boxes fit whole in their short forms.
+    assert!(text.contains(" p1 seq 2 mem 0 ") && text.contains(" 0 rec, 0 B dirty "), "{text}");
     assert!(screen(&app, 79, 24).contains("terminal too small (need 80×24)"));
 }
 

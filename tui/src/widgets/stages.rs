@@ -39,10 +39,17 @@ fn stage(ui: &Ui, title: T, node: &NodeView, lines: Vec<Line<'static>>, frame: &
     let mut spans = vec![Span::styled(format!(" {} ", ui.t(title)), theme.title())];
     spans.push(node_state(ui, node));
     let mut block = Block::bordered().title(Line::from(spans));
-    let note = node.note.text(ui.lang);
-    if !note.is_empty() {
-        // What the node is doing, or why it is down, on the bottom border.
-        block = block.title_bottom(Span::styled(format!(" {note} "), theme.dim()));
+    // What the node is doing, or why it is down, on the bottom border: the short form when the
+    // long one does not fit between the corners.
+    let room = usize::from(area.width.saturating_sub(2));
+    let note = [node.note.text(ui.lang), node.note.short_text(ui.lang)]
+        .into_iter()
+        .map(|text| Span::styled(format!(" {text} "), theme.dim()))
+        // The closing space may fall on the corner.
+        .find(|span| span.width() <= room + 1)
+        .unwrap_or_else(|| Span::styled(format!(" {} ", node.note.short_text(ui.lang)), theme.dim()));
+    if note.width() > 2 {
+        block = block.title_bottom(note);
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -158,12 +165,15 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         replica_head.push(Span::raw(" "));
         replica_head.push(envelope_span(ui, envelope, envelope.to == Node::Replica));
     }
-    // The note only when it fits whole: the state and positions already say the essentials.
-    let note = Span::styled(format!(" {}", replica.note.text(ui.lang)), theme.dim());
+    // The note only when one of its forms fits whole: the state and positions already say the
+    // essentials.
     let used: usize = replica_head.iter().map(Span::width).sum();
-    if note.width() > 1 && used + note.width() <= usize::from(width.saturating_sub(2)) {
-        replica_head.push(note);
-    }
+    let room = usize::from(width.saturating_sub(2)).saturating_sub(used);
+    let note = [replica.note.text(ui.lang), replica.note.short_text(ui.lang)]
+        .into_iter()
+        .map(|text| Span::styled(format!(" {text}"), theme.dim()))
+        .find(|span| span.width() > 1 && span.width() <= room);
+    replica_head.extend(note);
     vec![
         Line::from(vec![
             Span::styled(format!("{} ", broker.role), theme.title()),
