@@ -1,10 +1,12 @@
 //! Every string the terminal lab shows of its own, in English and Chinese.
 //!
-//! `--lang zh` switches these and the lessons. Setting keys, command words, fates, causes and
-//! RocketMQ status names stay as the command language spells them, so what a user reads on screen
-//! is what they can type. Event explanations come from the core as they are.
+//! `--lang zh` switches these and the lessons. Setting keys, command words, causes and RocketMQ
+//! status names stay as the command language spells them, so what a user reads on screen is what
+//! they can type; the ledger's totals and fates are words a reader takes in, so they are
+//! translated. Event explanations come from the core as they are.
 
 use mqlab_core::lesson::Lang;
+use mqlab_core::view::Fate;
 
 /// One UI string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,14 @@ pub enum T {
     Processed,
     LostRow,
     Offset,
+    // The ledger's totals.
+    Sent,
+    Acked,
+    Duplicated,
+    Lost,
+    Failed,
+    DeadLettered,
+    Pending,
     NoReplica,
     NoMessages,
     NoEvents,
@@ -188,6 +198,13 @@ impl T {
             T::Processed => ("processed", "已处理"),
             T::LostRow => ("lost ✗", "丢失 ✗"),
             T::Offset => ("offset", "位点"),
+            T::Sent => ("sent", "已发送"),
+            T::Acked => ("acked", "已确认"),
+            T::Duplicated => ("duplicated", "重复"),
+            T::Lost => ("lost", "丢失"),
+            T::Failed => ("failed", "失败"),
+            T::DeadLettered => ("dead_lettered", "死信"),
+            T::Pending => ("pending", "进行中"),
             T::NoReplica => ("no replica", "无从节点"),
             T::NoMessages => ("no messages yet; to send one press", "还没有消息；发送一条请按"),
             T::NoEvents => ("nothing has happened yet", "还没有事件"),
@@ -307,6 +324,18 @@ impl T {
             T::Rewound => ("rewound to step", "回退到第"),
             T::TypeNumber => ("message", "消息"),
         }
+    }
+}
+
+/// A message's fate as the ledger names it.
+pub fn fate(fate: Fate) -> T {
+    match fate {
+        Fate::Processed => T::Processed,
+        Fate::Duplicated => T::Duplicated,
+        Fate::Lost => T::Lost,
+        Fate::Failed => T::Failed,
+        Fate::DeadLettered => T::DeadLettered,
+        Fate::Pending => T::Pending,
     }
 }
 

@@ -49,7 +49,7 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
         Span::styled(format!("{} ", token_text(m)), theme.token(m.token)),
         Span::styled(format!("{} #{}   ", m.producer, m.seq), theme.dim()),
     ];
-    head.extend(field(T::Fate, m.fate.name().to_owned()));
+    head.extend(field(T::Fate, ui.t(crate::i18n::fate(m.fate)).to_owned()));
     if let Some(cause) = m.cause {
         head.push(Span::styled(format!("{}: ", ui.t(T::Cause)), theme.dim()));
         head.push(Span::styled(cause.name().to_owned(), theme.bad()));

@@ -259,9 +259,18 @@ fn a_drill_is_predicted_run_scored_and_explained() {
 
 #[test]
 fn chinese_switches_the_ui_text() {
-    let app = app_with(Settings::default(), Lang::Zh);
+    let mut app = app_with(Settings::default(), Lang::Zh);
     let text = screen(&app, 120, 40);
     assert!(text.contains("生产者") && text.contains("账本") && text.contains("事件"), "{text}");
+    // The totals and fates are words to read; the cause stays the word a command or lesson uses.
+    lose_one_in_the_network(&mut app);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = screen(&app, width, height);
+        assert!(text.contains("已发送 1") && text.contains("丢失 1") && !text.contains("sent 1"), "{text}");
+        let row =
+            text.lines().find(|l| l.contains("✗m1") && l.contains("dropped_in_network")).expect("m1's row");
+        assert!(row.contains("丢失"), "{row}");
+    }
 }
 
 #[test]
@@ -316,6 +325,20 @@ fn no_key_sequence_panics() {
         panic!(
             "a key sequence panicked; reproduce: MQLAB_SEED={seed} cargo test -p mqlab-tui --test app no_key_sequence_panics"
         );
+    }
+}
+
+#[test]
+fn every_lesson_title_shows_whole_in_the_picker_at_80x24() {
+    for lang in [Lang::En, Lang::Zh] {
+        let mut app = app_with(Settings::default(), lang);
+        keys(&mut app, "l");
+        assert!(matches!(app.ui.overlay, Some(Overlay::Menu(_))), "l opens the lesson picker");
+        let text = screen(&app, 80, 24);
+        for lesson in mqlab_core::lesson::builtin() {
+            let title = lesson.title.get(lang);
+            assert!(text.contains(title), "{lang:?}: `{title}` is cut:\n{text}");
+        }
     }
 }
 

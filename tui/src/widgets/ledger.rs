@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Ui;
-use crate::i18n::T;
+use crate::i18n::{self, T};
 use crate::keymap::{self, Action, Scope};
 use crate::widgets::stages::token_text;
 
@@ -30,7 +30,8 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     }
     let status_width =
         view.messages.iter().map(|m| m.status.map_or(1, |s| s.name().len())).max().unwrap_or(1);
-    let fate_width = view.messages.iter().map(|m| m.fate.name().len()).max().unwrap_or(1);
+    let fate_width =
+        view.messages.iter().map(|m| Span::raw(ui.t(i18n::fate(m.fate))).width()).max().unwrap_or(1);
     // The sequence number is the first thing to go on a narrow screen: the cause matters more.
     let show_seq = area.width >= 60;
     let widths = Widths { status: status_width, fate: fate_width, seq: show_seq };
@@ -64,21 +65,21 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
 fn totals(ui: &Ui, t: &Totals, width: u16) -> Vec<Line<'static>> {
     let theme = ui.theme;
     let pairs = [
-        ("sent", t.sent, Style::new()),
-        ("acked", t.acked, Style::new()),
-        ("processed", t.processed, Style::new()),
-        ("duplicated", t.duplicated, if t.duplicated > 0 { theme.bad() } else { Style::new() }),
-        ("lost", t.lost, if t.lost > 0 { theme.bad() } else { Style::new() }),
-        ("failed", t.failed, Style::new()),
-        ("dead_lettered", t.dead_lettered, Style::new()),
-        ("pending", t.pending, Style::new()),
+        (T::Sent, t.sent, Style::new()),
+        (T::Acked, t.acked, Style::new()),
+        (T::Processed, t.processed, Style::new()),
+        (T::Duplicated, t.duplicated, if t.duplicated > 0 { theme.bad() } else { Style::new() }),
+        (T::Lost, t.lost, if t.lost > 0 { theme.bad() } else { Style::new() }),
+        (T::Failed, t.failed, Style::new()),
+        (T::DeadLettered, t.dead_lettered, Style::new()),
+        (T::Pending, t.pending, Style::new()),
     ];
     let mut lines = Vec::new();
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0;
     for (name, n, style) in pairs {
-        let text = format!("{name} {n}");
-        let w = text.len() + 2;
+        let text = format!("{} {n}", ui.t(name));
+        let w = Span::raw(text.as_str()).width() + 2;
         if used + w > usize::from(width) && !spans.is_empty() {
             lines.push(Line::from(std::mem::take(&mut spans)));
             used = 0;
@@ -112,7 +113,7 @@ fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -
     spans.extend([
         Span::raw(format!("{status:<0$} ", widths.status)),
         Span::styled(
-            format!("{:<1$}", m.fate.name(), widths.fate),
+            pad(ui.t(i18n::fate(m.fate)), widths.fate),
             match m.fate {
                 Fate::Lost | Fate::Duplicated => theme.bad(),
                 Fate::Processed => theme.good(),
@@ -143,4 +144,10 @@ fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -
         }
     }
     lines
+}
+
+/// The text followed by spaces to `width` display columns (a Chinese character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let used = Span::raw(text).width();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }

@@ -77,9 +77,16 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
         }
         Some(Overlay::Cards { scroll }) => crate::cards::render(ui, *scroll, frame, popup(area, 90, 85)),
         Some(Overlay::Menu(menu)) => {
-            let width = menu.items.iter().map(|i| i.label.chars().count() as u16 + 8).max().unwrap_or(20);
-            let height = menu.items.len() as u16 + 2;
-            let rect = centered(area, width.clamp(30, area.width - 4), height.min(area.height - 2));
+            // Display columns, not chars: a Chinese title is twice as wide as it is long.
+            let width =
+                menu.items.iter().map(|i| Span::raw(i.label.as_str()).width() + 8).max().unwrap_or(20);
+            let width = u16::try_from(width).unwrap_or(u16::MAX);
+            let height = u16::try_from(menu.items.len() + 2).unwrap_or(u16::MAX);
+            let rect = centered(
+                area,
+                width.clamp(30, area.width.saturating_sub(4).max(30)),
+                height.min(area.height.saturating_sub(2)),
+            );
             let lines: Vec<Line> = menu
                 .items
                 .iter()
