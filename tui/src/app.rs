@@ -532,6 +532,12 @@ impl App {
     }
 
     fn scroll(&mut self, down: bool) {
+        if self.ui.overlay.is_none() {
+            if let Some(run) = &mut self.ui.lesson {
+                run.scroll(if down { 3 } else { -3 });
+            }
+            return;
+        }
         let journey_id = match &mut self.ui.overlay {
             Some(Overlay::Journey { journey, .. }) => Some(journey.message.id),
             Some(Overlay::Help { scroll } | Overlay::Cards { scroll }) => {

@@ -82,6 +82,7 @@ pub enum T {
     KeyAnswer,
     KeyErase,
     KeyScroll,
+    KeyScrollLesson,
     KeyOtherMessage,
     // Status-bar hints: one short word each.
     HintSend,
@@ -245,6 +246,7 @@ impl T {
             T::KeyAnswer => ("answer", "作答"),
             T::KeyErase => ("erase", "删除"),
             T::KeyScroll => ("scroll", "滚动"),
+            T::KeyScrollLesson => ("scroll the lesson", "滚动课程内容"),
             T::KeyOtherMessage => ("previous / next message", "上一条 / 下一条消息"),
             T::HintSend => ("send", "发送"),
             T::HintStep => ("step", "单步"),

@@ -188,6 +188,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(Le, Keys::Digits, Action::Digit, T::KeyAnswer, Some(T::KeyAnswer)),
     bind(Le, Keys::One(KeyCode::Tab), Action::Next, T::KeyNext, Some(T::KeyNext)),
     bind(Le, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),
+    bind(Le, Keys::Two(KeyCode::PageUp, KeyCode::PageDown), Action::ScrollDown, T::KeyScrollLesson, None),
     bind(Dr, Keys::Digits, Action::Digit, T::KeyAnswer, Some(T::KeyAnswer)),
     bind(Dr, Keys::One(KeyCode::Backspace), Action::Erase, T::KeyErase, None),
     bind(Dr, Keys::One(KeyCode::Enter), Action::Submit, T::DrillRunIt, Some(T::DrillRunIt)),

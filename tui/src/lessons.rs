@@ -6,16 +6,19 @@
 //! against the live view. The app runs the commands through the session; this module only keeps
 //! the lesson's place.
 
+use std::cell::Cell;
+
 use mqlab_core::lesson::{Lang, Lesson, LessonStep};
 use mqlab_core::view::View;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Ui;
 use crate::i18n::T;
 use crate::keymap::{self, Action, Scope};
+use crate::widgets::wrap_line;
 
 /// Where the user is within a step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +40,22 @@ pub struct LessonRun {
     pub step: usize,
     pub phase: Phase,
     answer: Option<usize>,
+    /// Lines scrolled by the user from where the pane puts itself (0 after every phase change).
+    scroll: i32,
+    /// How far `scroll` can go either way, as the last drawn pane found it.
+    scroll_range: Cell<(i32, i32)>,
 }
 
 impl LessonRun {
     pub fn new(lesson: Lesson) -> LessonRun {
-        let mut run = LessonRun { lesson, step: 0, phase: Phase::Done, answer: None };
+        let mut run = LessonRun {
+            lesson,
+            step: 0,
+            phase: Phase::Done,
+            answer: None,
+            scroll: 0,
+            scroll_range: Cell::default(),
+        };
         run.phase = run.entry_phase();
         run
     }
@@ -82,6 +96,7 @@ impl LessonRun {
                 self.step += 1;
                 self.answer = None;
                 self.phase = self.entry_phase();
+                self.scroll = 0;
                 None
             }
             Phase::Ask | Phase::Done => None,
@@ -95,83 +110,132 @@ impl LessonRun {
             .map(|s| s.expect.iter().map(|e| (e.source.clone(), e.check(view))).collect())
             .unwrap_or_default();
         self.phase = Phase::Observed { answer: self.answer, checks, error };
+        self.scroll = 0;
+    }
+
+    /// Scrolls the pane by `lines` (negative: up), within what the last drawn pane holds.
+    pub fn scroll(&mut self, lines: i32) {
+        let (up, down) = self.scroll_range.get();
+        self.scroll = (self.scroll + lines).clamp(up, down);
     }
 }
 
-/// The lesson pane: narration, the question, and what was observed.
+/// The lesson pane: narration, the question, and what was observed. When it holds more than
+/// fits, it shows the part that matters now (the question, then what was observed) and PgUp/PgDn
+/// scroll the rest.
 pub fn render(ui: &Ui, run: &LessonRun, frame: &mut Frame, area: Rect) {
     let lang = ui.lang;
     let theme = ui.theme;
     let total = run.lesson.steps.len();
+    // The step first: at 80 columns the title is what gets cut.
     let title = format!(
-        " {} · {} {}/{} ",
-        run.lesson.title.get(lang),
+        " {} {}/{} · {} ",
         ui.t(T::Step),
         (run.step + 1).min(total),
-        total
+        total,
+        run.lesson.title.get(lang)
     );
     let next = keymap::key_for(Scope::Lesson, Action::Next).unwrap_or_default();
-    let mut lines: Vec<Line> = Vec::new();
+    // Each line with the indent of its continuation lines.
+    let mut lines: Vec<(Line, usize)> = Vec::new();
+    // The first line of the part that matters now.
+    let mut focus = 0;
     match run.current() {
         None => {
-            lines.push(Line::styled(ui.t(T::LessonDone), theme.good()));
-            lines.push(Line::raw(run.lesson.summary.get(lang).to_owned()));
+            lines.push((Line::styled(ui.t(T::LessonDone), theme.good()), 0));
+            lines.push((Line::raw(run.lesson.summary.get(lang).to_owned()), 0));
         }
         Some(step) => {
-            lines.push(Line::raw(step.narration.get(lang).to_owned()));
+            lines.push((Line::raw(step.narration.get(lang).to_owned()), 0));
             if !step.commands.trim().is_empty() {
-                lines.push(Line::styled(format!(":{}", step.commands), theme.dim()));
+                lines.push((Line::styled(format!(":{}", step.commands), theme.dim()), 0));
             }
             match &run.phase {
-                Phase::Read => lines.push(Line::styled(format!("{next}: {}", ui.t(T::KeyNext)), theme.key())),
-                Phase::Ask => question_lines(run, step, lang, ui, &mut lines, None),
+                Phase::Read => {
+                    lines.push((Line::styled(format!("{next}: {}", ui.t(T::KeyNext)), theme.key()), 0))
+                }
+                Phase::Ask => {
+                    focus = lines.len();
+                    question_lines(step, lang, ui, &mut lines, None);
+                }
                 Phase::Observed { answer, checks, error } => {
+                    focus = lines.len();
                     if step.question.is_some() {
-                        question_lines(run, step, lang, ui, &mut lines, *answer);
+                        question_lines(step, lang, ui, &mut lines, *answer);
+                        // The verdict and explanation first; the choices are above.
+                        focus = lines.len() - usize::from(answer.is_some());
                     }
                     if let Some(error) = error {
-                        lines.push(Line::styled(error.clone(), theme.error()));
+                        lines.push((Line::styled(error.clone(), theme.error()), 0));
                     }
                     if !checks.is_empty() {
-                        lines.push(Line::styled(ui.t(T::Expectations), theme.title()));
+                        lines.push((Line::styled(ui.t(T::Expectations), theme.title()), 0));
                     }
                     for (source, result) in checks {
-                        lines.push(match result {
-                            Ok(()) => {
-                                Line::from(vec![Span::styled("✓ ", theme.good()), Span::raw(source.clone())])
-                            }
-                            Err(found) => Line::from(vec![
-                                Span::styled("✗ ", theme.bad()),
-                                Span::raw(format!("{source}: {found}")),
-                            ]),
-                        });
+                        lines.push((
+                            match result {
+                                Ok(()) => Line::from(vec![
+                                    Span::styled("✓ ", theme.good()),
+                                    Span::raw(source.clone()),
+                                ]),
+                                Err(found) => Line::from(vec![
+                                    Span::styled("✗ ", theme.bad()),
+                                    Span::raw(format!("{source}: {found}")),
+                                ]),
+                            },
+                            0,
+                        ));
                     }
-                    lines.push(Line::styled(format!("{next}: {}", ui.t(T::KeyNext)), theme.key()));
+                    lines.push((Line::styled(format!("{next}: {}", ui.t(T::KeyNext)), theme.key()), 0));
                 }
                 Phase::Done => {}
             }
         }
     }
-    let paragraph = Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(Block::bordered().title(Span::styled(title, theme.title())));
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut wrapped = Vec::new();
+    let mut focus_row = 0;
+    for (i, (line, hang)) in lines.iter().enumerate() {
+        if i == focus {
+            focus_row = wrapped.len();
+        }
+        wrapped.extend(wrap_line(line, width, *hang));
+    }
+    let overflow = wrapped.len().saturating_sub(usize::from(area.height.saturating_sub(2)));
+    let overflow = i32::try_from(overflow).unwrap_or(i32::MAX);
+    let auto = i32::try_from(focus_row).unwrap_or(i32::MAX).min(overflow);
+    run.scroll_range.set((-auto, overflow - auto));
+    let offset = (auto + run.scroll).clamp(0, overflow);
+    let mut block = Block::bordered().title(Span::styled(title, theme.title()));
+    if overflow > 0 {
+        let more = match (offset > 0, offset < overflow) {
+            (true, true) => "↑↓ PgUp/PgDn",
+            (true, false) => "↑ PgUp",
+            _ => "↓ PgDn",
+        };
+        block = block.title_bottom(Line::styled(format!(" {more} "), theme.key()).right_aligned());
+    }
+    let paragraph =
+        Paragraph::new(wrapped).scroll((u16::try_from(offset).unwrap_or(u16::MAX), 0)).block(block);
     frame.render_widget(paragraph, area);
 }
 
 fn question_lines<'a>(
-    _run: &LessonRun,
     step: &'a LessonStep,
     lang: Lang,
     ui: &Ui,
-    lines: &mut Vec<Line<'a>>,
+    lines: &mut Vec<(Line<'a>, usize)>,
     answered: Option<usize>,
 ) {
     let Some(q) = &step.question else { return };
     let theme = ui.theme;
-    lines.push(Line::from(vec![
-        Span::styled(format!("{}: ", ui.t(T::Question)), theme.title()),
-        Span::raw(q.prompt.get(lang)),
-    ]));
+    lines.push((
+        Line::from(vec![
+            Span::styled(format!("{}: ", ui.t(T::Question)), theme.title()),
+            Span::raw(q.prompt.get(lang)),
+        ]),
+        0,
+    ));
     for (i, choice) in q.choices.iter().enumerate() {
         let mark = match answered {
             Some(_) if i == q.answer => "✓",
@@ -179,16 +243,18 @@ fn question_lines<'a>(
             _ => " ",
         };
         let style = if answered == Some(i) { theme.selected() } else { ratatui::style::Style::new() };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark} {}. ", i + 1), theme.key()),
-            Span::styled(choice.get(lang), style),
-        ]));
+        let number = Span::styled(format!("{mark} {}. ", i + 1), theme.key());
+        let hang = number.width();
+        lines.push((Line::from(vec![number, Span::styled(choice.get(lang), style)]), hang));
     }
     if let Some(a) = answered {
         let (verdict, style) = if a == q.answer { (T::Right, theme.good()) } else { (T::Wrong, theme.bad()) };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{}: ", ui.t(verdict)), style),
-            Span::raw(q.explanation.get(lang)),
-        ]));
+        lines.push((
+            Line::from(vec![
+                Span::styled(format!("{}: ", ui.t(verdict)), style),
+                Span::raw(q.explanation.get(lang)),
+            ]),
+            0,
+        ));
     }
 }

@@ -342,6 +342,63 @@ fn every_lesson_title_shows_whole_in_the_picker_at_80x24() {
     }
 }
 
+/// The first `n` characters of a text, which fit on one line of the narrowest lesson pane.
+fn opening(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
+}
+
+#[test]
+fn at_80x24_every_question_and_its_choices_are_in_sight_and_pgup_shows_the_narration() {
+    use mqlab_tui::lessons::Phase;
+    for lang in [Lang::En, Lang::Zh] {
+        for lesson in mqlab_core::lesson::builtin() {
+            let session = SessionConfig {
+                seed: 7,
+                storage: StorageKind::Mem,
+                data_dir: None,
+                settings: Settings::default(),
+            };
+            let options = TuiOptions { session, lesson: Some(lesson.id.clone()), lang };
+            let mut app = App::new(options, Theme { color: false }).expect("the lab starts");
+            for _ in 0..200 {
+                let Some(run) = app.ui.lesson.clone() else { break };
+                let here = format!("{lang:?} {} step {}", lesson.id, run.step + 1);
+                match &run.phase {
+                    Phase::Done => break,
+                    Phase::Ask => {
+                        let question = run.lesson.steps[run.step].question.as_ref().expect("a question");
+                        let text = screen(&app, 80, 24);
+                        assert!(text.contains(&opening(question.prompt.get(lang), 6)), "{here}:\n{text}");
+                        for choice in &question.choices {
+                            assert!(text.contains(&opening(choice.get(lang), 6)), "{here}:\n{text}");
+                        }
+                        // Scrolling up reaches the narration's first words, and back down.
+                        let narration = opening(run.lesson.steps[run.step].narration.get(lang), 6);
+                        for _ in 0..20 {
+                            key(&mut app, KeyCode::PageUp);
+                        }
+                        assert!(screen(&app, 80, 24).contains(&narration), "{here}: PgUp");
+                        for _ in 0..20 {
+                            key(&mut app, KeyCode::PageDown);
+                        }
+                        assert_eq!(screen(&app, 80, 24), text, "{here}: PgDn goes back");
+                        keys(&mut app, &(question.answer + 1).to_string());
+                    }
+                    Phase::Observed { answer, .. } => {
+                        if answer.is_some() {
+                            let text = screen(&app, 80, 24);
+                            let verdict = if lang == Lang::Zh { "正确" } else { "right" };
+                            assert!(text.contains(verdict), "{here}: no verdict:\n{text}");
+                        }
+                        key(&mut app, KeyCode::Tab);
+                    }
+                    Phase::Read => key(&mut app, KeyCode::Tab),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn menus_take_numbers_past_nine() {
     use mqlab_tui::app::{Menu, MenuItem, Then};

@@ -10,6 +10,7 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -51,7 +52,12 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
         if legend {
             status::legend(ui, frame, legend_area);
         }
-        let ledger_share = if area.width >= 110 { 45 } else { 50 };
+        // A lesson's narration needs the width more than the ledger does on a narrow screen.
+        let ledger_share = match (area.width >= 110, ui.lesson.is_some()) {
+            (true, _) => 45,
+            (false, true) => 40,
+            (false, false) => 50,
+        };
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(ledger_share), Constraint::Fill(1)]).areas(bottom);
         ledger::render(ui, frame, left);
@@ -171,9 +177,133 @@ pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
     lines
 }
 
+/// Wraps a styled line to `width` columns. It breaks after spaces and beside Chinese characters
+/// (never before closing punctuation such as `，。）` nor after an opening one), cuts a word only
+/// when it is longer than a line, and keeps every span's style. A `\n` in the text breaks too.
+/// Lines after the first are indented by `hang` columns (as under a numbered choice).
+pub fn wrap_line(line: &Line, width: usize, hang: usize) -> Vec<Line<'static>> {
+    let full = width.max(1);
+    let hang = if hang < full { hang } else { 0 };
+    let cells: Vec<(char, Style, usize)> = line
+        .spans
+        .iter()
+        .flat_map(|span| {
+            let style = line.style.patch(span.style);
+            span.content.chars().map(move |c| (c, style, char_width(c)))
+        })
+        .collect();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    loop {
+        let width = if lines.is_empty() { full } else { full - hang };
+        let mut used = 0;
+        let mut end = start;
+        let mut last_break = None;
+        while end < cells.len() && cells[end].0 != '\n' && used + cells[end].2 <= width {
+            used += cells[end].2;
+            end += 1;
+            if end < cells.len() && can_break(cells[end - 1].0, cells[end].0) {
+                last_break = Some(end);
+            }
+        }
+        let cut = match cells.get(end) {
+            None => end,
+            Some(&(c, _, _)) if c == '\n' || c == ' ' => end,
+            Some(_) => last_break.unwrap_or(end.max(start + 1)),
+        };
+        let mut line = cells_line(&cells[start..cut.min(cells.len())]);
+        if !lines.is_empty() && hang > 0 {
+            line.spans.insert(0, Span::raw(" ".repeat(hang)));
+        }
+        lines.push(line);
+        if cut >= cells.len() {
+            break;
+        }
+        start = cut;
+        // A forced break is consumed; the spaces at a soft one are dropped.
+        if cells[start].0 == '\n' {
+            start += 1;
+        } else {
+            while start < cells.len() && cells[start].0 == ' ' {
+                start += 1;
+            }
+        }
+        if start >= cells.len() {
+            break;
+        }
+    }
+    lines
+}
+
+fn char_width(c: char) -> usize {
+    let mut buf = [0; 4];
+    Span::raw(&*c.encode_utf8(&mut buf)).width()
+}
+
+fn can_break(before: char, after: char) -> bool {
+    const CLOSING: &str = "，。、；：？！）》」』】,.;:!?)";
+    const OPENING: &str = "（《「『【(";
+    if before == ' ' {
+        return after != ' ';
+    }
+    let wide = char_width(before) > 1 || char_width(after) > 1;
+    wide && after != ' ' && !CLOSING.contains(after) && !OPENING.contains(before)
+}
+
+/// A run of styled characters back into spans (one per change of style), trailing spaces cut.
+fn cells_line(cells: &[(char, Style, usize)]) -> Line<'static> {
+    let end = cells.iter().rposition(|c| c.0 != ' ').map_or(0, |i| i + 1);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut style = None;
+    for &(c, s, _) in &cells[..end] {
+        if style.is_some_and(|st| st != s) {
+            spans.push(Span::styled(std::mem::take(&mut text), style.unwrap_or_default()));
+        }
+        style = Some(s);
+        text.push(c);
+    }
+    if !text.is_empty() {
+        spans.push(Span::styled(text, style.unwrap_or_default()));
+    }
+    Line::from(spans)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{wrap, wrap_line};
+    use ratatui::style::{Style, Stylize};
+    use ratatui::text::{Line, Span};
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn wrap_line_breaks_chinese_anywhere_but_before_closing_punctuation() {
+        let line = Line::raw("有三种发消息的方式：同步发送（等待 Broker 的响应）、异步发送");
+        let lines = wrap_line(&line, 10, 0);
+        for l in &lines {
+            assert!(l.width() <= 10, "{:?}", texts(&lines));
+        }
+        assert_eq!(
+            texts(&lines),
+            ["有三种发消", "息的方式：", "同步发送", "（等待", "Broker 的", "响应）、异", "步发送"]
+        );
+    }
+
+    #[test]
+    fn wrap_line_keeps_styles_and_breaks_english_at_spaces() {
+        let line = Line::from(vec![Span::raw("Question: ").bold(), Span::raw("which one is lost first?")]);
+        let lines = wrap_line(&line, 14, 0);
+        assert_eq!(texts(&lines), ["Question:", "which one is", "lost first?"]);
+        assert_eq!(lines[0].spans[0].style, Style::new().bold());
+        assert_eq!(lines[1].spans[0].style, Style::new());
+        assert_eq!(texts(&wrap_line(&Line::raw("abcdefghij"), 4, 0)), ["abcd", "efgh", "ij"]);
+        assert_eq!(texts(&wrap_line(&Line::from(Span::raw("one\ntwo")), 20, 0)), ["one", "two"]);
+        assert_eq!(texts(&wrap_line(&Line::raw(""), 20, 0)), [""]);
+        assert_eq!(texts(&wrap_line(&Line::raw("1. one two three"), 9, 3)), ["1. one", "   two", "   three"]);
+    }
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_long_words() {
