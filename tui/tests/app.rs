@@ -400,6 +400,33 @@ fn at_80x24_every_question_and_its_choices_are_in_sight_and_pgup_shows_the_narra
 }
 
 #[test]
+fn no_chinese_character_spills_over_an_overlay_border() {
+    let mut app = app_with(Settings::default(), Lang::Zh);
+    lose_one_in_the_network(&mut app);
+    for open in ["I", "?", "l", "⏎", "x"] {
+        keys(&mut app, open);
+        assert!(app.ui.overlay.is_some(), "{open} opens an overlay");
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+        // The frame as drawn, before the diff to the terminal hides what a wide character covers.
+        let buffer = terminal.draw(|f| app.render(f)).expect("draw").buffer.clone();
+        for y in 0..24 {
+            for x in 0..79 {
+                let (here, next) = (&buffer[(x, y)], &buffer[(x + 1, y)]);
+                let wide = ratatui::text::Span::raw(here.symbol()).width() > 1;
+                // The cell a wide character covers must be left empty, not drawn on.
+                assert!(
+                    !wide || next.symbol() == " " || next.symbol().is_empty(),
+                    "after {open}: `{}` at ({x},{y}) spills over `{}`",
+                    here.symbol(),
+                    next.symbol()
+                );
+            }
+        }
+        keys(&mut app, "⎋");
+    }
+}
+
+#[test]
 fn menus_take_numbers_past_nine() {
     use mqlab_tui::app::{Menu, MenuItem, Then};
     let mut app = app();

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::app::{Overlay, Ui};
 use crate::i18n::T;
@@ -107,8 +107,25 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
             // Digits typed so far show beside the title while a two-digit choice is pending.
             let title = format!(" {} {}", ui.t(menu.title), menu.typed);
             let block = Block::bordered().title(Span::styled(title, ui.theme.title()));
-            frame.render_widget(Clear, rect);
+            clear(frame, rect);
             frame.render_widget(Paragraph::new(lines).block(block), rect);
+        }
+    }
+}
+
+/// Clears the area an overlay is drawn in. A wide (Chinese) character just left of it would
+/// spill its second half over the overlay's border, so it is blanked too.
+fn clear(frame: &mut Frame, area: Rect) {
+    frame.render_widget(Clear, area);
+    if area.x == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        if let Some(cell) = buf.cell_mut((area.x - 1, y))
+            && Span::raw(cell.symbol()).width() > 1
+        {
+            cell.set_symbol(" ");
         }
     }
 }
@@ -127,14 +144,36 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// A bordered, wrapped, scrolled text overlay.
+/// A bordered, wrapped, scrolled text overlay. A list item's continuation lines hang under its
+/// text, after the bullet or number.
 pub fn overlay_text(ui: &Ui, title: String, lines: Vec<Line>, scroll: u16, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(Span::styled(title, ui.theme.title()));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)),
-        area,
-    );
+    let width = usize::from(area.width.saturating_sub(2));
+    let wrapped: Vec<Line> = lines.iter().flat_map(|line| wrap_line(line, width, hang_of(line))).collect();
+    clear(frame, area);
+    frame.render_widget(Paragraph::new(wrapped).block(block).scroll((scroll, 0)), area);
+}
+
+/// Where a line's continuation lines start: after its leading spaces and list marker (`- `,
+/// `• `, `12. `), or at its second column when it is laid out as columns (`  t         toggle …`).
+fn hang_of(line: &Line) -> usize {
+    let text = line.to_string();
+    let rest = text.trim_start_matches(' ');
+    let indent = text.len() - rest.len();
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    if rest.starts_with("- ") || rest.starts_with("• ") {
+        return indent + 2;
+    }
+    if digits > 0 && rest[digits..].starts_with(". ") {
+        return indent + digits + 2;
+    }
+    // A first word, then a run of two or more spaces, then the text.
+    let word_end = rest.find(' ').unwrap_or(rest.len());
+    let gap = rest[word_end..].len() - rest[word_end..].trim_start_matches(' ').len();
+    if gap >= 2 && word_end + gap < rest.len() {
+        return Span::raw(&text[..indent + word_end + gap]).width();
+    }
+    indent
 }
 
 /// Splits `text` into lines of at most `width` columns at spaces (a word longer than a line is
@@ -303,6 +342,10 @@ mod tests {
         assert_eq!(texts(&wrap_line(&Line::from(Span::raw("one\ntwo")), 20, 0)), ["one", "two"]);
         assert_eq!(texts(&wrap_line(&Line::raw(""), 20, 0)), [""]);
         assert_eq!(texts(&wrap_line(&Line::raw("1. one two three"), 9, 3)), ["1. one", "   two", "   three"]);
+        assert_eq!(super::hang_of(&Line::raw("  - item")), 4);
+        assert_eq!(super::hang_of(&Line::raw("12. item")), 4);
+        assert_eq!(super::hang_of(&Line::raw("  plain")), 2);
+        assert_eq!(super::hang_of(&Line::raw("  t     toggle a setting")), 8);
     }
 
     #[test]
