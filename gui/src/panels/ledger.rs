@@ -12,10 +12,27 @@ use crate::i18n::{self, T};
 pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     let lang = app.lang();
     let width = ui.available_width();
+    let mut table = Table::new(ui, app, lang);
+    // The ledger takes what its columns need (within bounds); the events get the rest, so on a
+    // narrow window or beside a lesson the words that matter (SEND_OK, FLUSH_DISK_TIMEOUT,
+    // lost_in_page_cache) are not the ones cut.
+    let spacing = ui.spacing().item_spacing.x;
+    let want = table.natural_width(spacing) + 4.0;
+    let max = width * 0.7;
+    let ledger_width = want.clamp(width * 0.35, max);
+    // Too wide even so: the table's cells in small type (widths scale with the font size).
+    let small = want > max;
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
-            ui.set_width(width * 0.56);
-            ledger(ui, app, lang, intents);
+            ui.set_width(ledger_width);
+            if small {
+                let style = ui.style();
+                let ratio =
+                    egui::TextStyle::Small.resolve(style).size / egui::TextStyle::Body.resolve(style).size;
+                ui.style_mut().override_text_style = Some(egui::TextStyle::Small);
+                table.scale(ratio);
+            }
+            ledger(ui, app, &table, lang, intents);
         });
         ui.separator();
         ui.vertical(|ui| {
@@ -25,32 +42,111 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     });
 }
 
-fn ledger(ui: &mut egui::Ui, app: &LabApp, lang: Lang, intents: &mut Vec<Intent>) {
+const HEADERS: [T; 8] = [
+    T::ColMessage,
+    T::ColSeq,
+    T::ColWhere,
+    T::ColStatus,
+    T::ColFate,
+    T::ColCause,
+    T::ColEffects,
+    T::ColDetected,
+];
+
+/// The ledger's cells as text, and the width each column needs to show all of them whole.
+struct Table {
+    rows: Vec<[(String, Option<egui::Color32>); 8]>,
+    natural: [f32; 8],
+}
+
+impl Table {
+    fn new(ui: &egui::Ui, app: &LabApp, lang: Lang) -> Self {
+        let rows: Vec<_> = app
+            .view()
+            .messages
+            .iter()
+            .map(|m| {
+                [
+                    (m.id.to_string(), None),
+                    (format!("{}/{}", m.producer, m.seq), None),
+                    (i18n::token(m.token, lang).to_owned(), Some(diagram::color(m.token))),
+                    (m.status.map_or("—".to_owned(), |s| s.name().to_owned()), None),
+                    (i18n::fate(m.fate, lang), fate_color(m.fate)),
+                    (m.cause.map_or("—".to_owned(), |c| c.name().to_owned()), fate_color(m.fate)),
+                    (m.effects.to_string(), None),
+                    ((if m.detected { "✓" } else { "" }).to_owned(), None),
+                ]
+            })
+            .collect();
+        let body = egui::TextStyle::Body.resolve(ui.style());
+        // The id column is a button: its text sits inside the button's padding.
+        let padding = 2.0 * ui.spacing().button_padding.x;
+        let mut natural = [0.0_f32; 8];
+        ui.fonts_mut(|f| {
+            let mut width = |text: &str| text.chars().map(|c| f.glyph_width(&body, c)).sum::<f32>();
+            for (i, h) in HEADERS.iter().enumerate() {
+                // Headers are strong: a little wider than body text.
+                natural[i] = width(h.get(lang)) * 1.06;
+            }
+            let mut seen: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); 8];
+            for row in &rows {
+                for (i, (text, _)) in row.iter().enumerate() {
+                    if seen[i].insert(text.as_str()) {
+                        natural[i] = natural[i].max(width(text));
+                    }
+                }
+            }
+        });
+        natural[0] += padding;
+        for w in &mut natural {
+            *w = w.ceil() + 2.0;
+        }
+        Self { rows, natural }
+    }
+
+    /// Widths for the table in a font `ratio` times the size measured.
+    fn scale(&mut self, ratio: f32) {
+        for w in &mut self.natural {
+            *w = (*w * ratio).ceil();
+        }
+    }
+
+    /// The width of the whole table with every cell whole.
+    fn natural_width(&self, spacing: f32) -> f32 {
+        self.natural.iter().sum::<f32>() + spacing * (self.natural.len() - 1) as f32
+    }
+
+    /// Column widths that fit `total`: when they do not all fit, only the widest columns are
+    /// narrowed (to one common cap), so short columns such as the id and the counts stay whole.
+    fn widths(&self, total: f32, spacing: f32) -> [f32; 8] {
+        let room = total - spacing * (self.natural.len() - 1) as f32;
+        let fits = |cap: f32| self.natural.iter().map(|w| w.min(cap)).sum::<f32>() <= room;
+        let widest = self.natural.iter().copied().fold(0.0, f32::max);
+        if fits(widest) {
+            return self.natural;
+        }
+        let (mut lo, mut hi) = (0.0_f32, widest);
+        for _ in 0..24 {
+            let mid = (lo + hi) / 2.0;
+            if fits(mid) { lo = mid } else { hi = mid }
+        }
+        self.natural.map(|w| w.min(lo).max(1.0))
+    }
+}
+
+fn ledger(ui: &mut egui::Ui, app: &LabApp, table: &Table, lang: Lang, intents: &mut Vec<Intent>) {
     let view = app.view();
     ui.heading(T::Ledger.get(lang));
     if view.messages.is_empty() {
         ui.label(T::NoMessages.get(lang));
         return;
     }
-    let row_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-    let headers = [
-        T::ColMessage,
-        T::ColSeq,
-        T::ColWhere,
-        T::ColStatus,
-        T::ColFate,
-        T::ColCause,
-        T::ColEffects,
-        T::ColDetected,
-    ];
-    let widths = [0.06, 0.08, 0.15, 0.17, 0.12, 0.24, 0.09, 0.09];
-    let total = ui.available_width();
+    let style = ui.style().override_text_style.clone().unwrap_or(egui::TextStyle::Body);
+    let row_h = ui.text_style_height(&style) + 6.0;
+    let widths = table.widths(ui.available_width(), ui.spacing().item_spacing.x);
     ui.horizontal(|ui| {
-        for (h, w) in headers.iter().zip(widths) {
-            ui.add_sized(
-                [total * w, row_h],
-                egui::Label::new(RichText::new(h.get(lang)).strong()).truncate(),
-            );
+        for (h, w) in HEADERS.iter().zip(widths) {
+            ui.add_sized([w, row_h], egui::Label::new(RichText::new(h.get(lang)).strong()).truncate());
         }
     });
     egui::ScrollArea::vertical().id_salt("ledger").auto_shrink([false; 2]).show_rows(
@@ -58,31 +154,19 @@ fn ledger(ui: &mut egui::Ui, app: &LabApp, lang: Lang, intents: &mut Vec<Intent>
         row_h,
         view.messages.len(),
         |ui, rows| {
-            for m in &view.messages[rows] {
+            for (m, cells) in view.messages[rows.clone()].iter().zip(&table.rows[rows]) {
                 ui.horizontal(|ui| {
                     let selected = app.selected == Some(m.id);
-                    let r = ui.add_sized(
-                        [total * widths[0], row_h],
-                        egui::Button::selectable(selected, m.id.to_string()),
-                    );
+                    let r = ui.add_sized([widths[0], row_h], egui::Button::selectable(selected, &cells[0].0));
                     if r.clicked() {
                         intents.push(Intent::Select(m.id));
                     }
-                    let cells = [
-                        (format!("{}/{}", m.producer, m.seq), None),
-                        (i18n::token(m.token, lang).to_owned(), Some(diagram::color(m.token))),
-                        (m.status.map_or("—".to_owned(), |s| s.name().to_owned()), None),
-                        (i18n::fate(m.fate, lang), fate_color(m.fate)),
-                        (m.cause.map_or("—".to_owned(), |c| c.name().to_owned()), fate_color(m.fate)),
-                        (m.effects.to_string(), None),
-                        ((if m.detected { "✓" } else { "" }).to_owned(), None),
-                    ];
-                    for ((text, color), w) in cells.into_iter().zip(&widths[1..]) {
+                    for ((text, color), w) in cells[1..].iter().zip(&widths[1..]) {
                         let mut rt = RichText::new(text);
                         if let Some(c) = color {
-                            rt = rt.color(c);
+                            rt = rt.color(*c);
                         }
-                        ui.add_sized([total * w, row_h], egui::Label::new(rt).truncate());
+                        ui.add_sized([*w, row_h], egui::Label::new(rt).truncate());
                     }
                 });
             }
@@ -136,4 +220,24 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
 fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event) {
     let text = format!("#{:<4} {:>6} ms  {}", e.step, e.at_ms, e.text);
     ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_narrow_ledger_cuts_only_its_widest_columns() {
+        let table = Table { rows: Vec::new(), natural: [40.0, 40.0, 90.0, 160.0, 80.0, 200.0, 60.0, 30.0] };
+        let spacing = 8.0;
+        let whole = table.natural_width(spacing);
+        assert_eq!(table.widths(whole + 50.0, spacing), table.natural, "room to spare: all whole");
+        let widths = table.widths(whole - 100.0, spacing);
+        let used = widths.iter().sum::<f32>() + spacing * 7.0;
+        assert!(used <= whole - 100.0 + 0.01, "{used}");
+        for i in [0, 1, 2, 4, 6, 7] {
+            assert_eq!(widths[i], table.natural[i], "column {i} stays whole");
+        }
+        assert!(widths[3] < 160.0 && widths[5] < 200.0 && (widths[3] - widths[5]).abs() < 0.01);
+    }
 }
