@@ -40,7 +40,21 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
             ui.label(T::Timeline.get(lang));
             let high = app.timeline.high.max(1);
             let mut step = view.step;
-            let width = (ui.available_width() - 260.0).max(120.0);
+            let state = if view.idle && app.timeline.live { T::Idle.get(lang) } else { "" };
+            let status = format!(
+                "{} {} / {} · {} ms  {state}",
+                T::StepNo.get(lang),
+                view.step,
+                app.timeline.high,
+                view.virtual_ms
+            );
+            // The slider takes what the status after it and the slider's number box leave.
+            let font = egui::TextStyle::Body.resolve(ui.style());
+            let status_width =
+                ui.painter().layout_no_wrap(status.clone(), font, egui::Color32::WHITE).size().x;
+            let number_box = 60.0 + 2.0 * ui.spacing().item_spacing.x;
+            let width =
+                (ui.available_width() - status_width - number_box - ui.spacing().item_spacing.x).max(120.0);
             ui.spacing_mut().slider_width = width;
             let slider = egui::Slider::new(&mut step, 0..=high).integer().show_value(true);
             let response = ui.add_enabled(app.timeline.high > 0, slider);
@@ -50,14 +64,7 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
             if response.changed() && step != view.step {
                 intents.push(Intent::Scrub(step));
             }
-            let state = if view.idle && app.timeline.live { T::Idle.get(lang) } else { "" };
-            ui.label(format!(
-                "{} {} / {} · {} ms  {state}",
-                T::StepNo.get(lang),
-                view.step,
-                app.timeline.high,
-                view.virtual_ms
-            ));
+            ui.label(status);
         });
         ui.add_space(2.0);
     });
