@@ -231,7 +231,27 @@ pub fn row(action: Action) -> &'static Shortcut {
 
 /// The keys of an action as people read them: "S / →".
 pub fn keys_text(ctx: &egui::Context, action: Action) -> String {
-    row(action).keys.iter().map(|k| ctx.format_shortcut(k)).collect::<Vec<_>>().join(" / ")
+    row(action).keys.iter().map(|k| key_text(ctx, k)).collect::<Vec<_>>().join(" / ")
+}
+
+/// One shortcut as printed on a keyboard: "[", "?", "Ctrl+=", "→". Egui's own formatting spells
+/// keys by their enum names ("OpenBracket", "Questionmark") outside macOS.
+pub fn key_text(ctx: &egui::Context, k: &KeyboardShortcut) -> String {
+    let key = match k.logical_key {
+        Key::ArrowLeft => "←",
+        Key::ArrowRight => "→",
+        Key::ArrowUp => "↑",
+        Key::ArrowDown => "↓",
+        Key::Minus => "-",
+        other => other.symbol_or_name(),
+    };
+    if k.modifiers.is_none() {
+        return key.to_owned();
+    }
+    let with_key = KeyboardShortcut::new(k.modifiers, Key::A);
+    let formatted = ctx.format_shortcut(&with_key);
+    // Egui puts the key last: swap its "A" for ours.
+    format!("{}{key}", formatted.strip_suffix('A').unwrap_or(&formatted))
 }
 
 /// The tooltip of an action: what it does, then its keys.
@@ -248,7 +268,7 @@ pub fn button(ui: &mut egui::Ui, action: Action, label: &str, lang: Lang, enable
 /// A menu entry for an action, with its first key on the right.
 pub fn menu_item(ui: &mut egui::Ui, action: Action, lang: Lang, checked: Option<bool>) -> bool {
     let row = row(action);
-    let keys = row.keys.first().map(|k| ui.ctx().format_shortcut(k)).unwrap_or_default();
+    let keys = row.keys.first().map(|k| key_text(ui.ctx(), k)).unwrap_or_default();
     let text = row.label.get(lang);
     let button = match checked {
         Some(on) => egui::Button::selectable(on, text),
@@ -291,6 +311,18 @@ mod tests {
                 seen.push(*k);
             }
         }
+    }
+
+    #[test]
+    fn keys_read_as_printed_on_the_keyboard() {
+        let ctx = egui::Context::default();
+        ctx.set_os(egui::os::OperatingSystem::Nix);
+        assert_eq!(keys_text(&ctx, Action::Slower), "[");
+        assert_eq!(keys_text(&ctx, Action::Help), "F1 / ?");
+        assert_eq!(keys_text(&ctx, Action::Step), "S / →");
+        assert_eq!(keys_text(&ctx, Action::ZoomIn), "Ctrl+= / Ctrl++");
+        assert_eq!(keys_text(&ctx, Action::ZoomOut), "Ctrl+-");
+        assert_eq!(keys_text(&ctx, Action::Reset), "Ctrl+R");
     }
 
     #[test]
