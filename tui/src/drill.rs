@@ -15,11 +15,12 @@ use mqlab_core::view::{Cause, Fate};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Ui;
 use crate::i18n::T;
 use crate::keymap::{self, Action, Scope};
+use crate::widgets::wrap_line;
 
 /// The settings a drill may draw, each with its risky and safe values.
 const DRAWN: &[(&str, &[&str])] = &[
@@ -45,31 +46,58 @@ const CANDIDATES: &[(&str, &str)] = &[
 /// The faults a drill may draw: what happens, the commands (`{n}` messages, `{t}` virtual ms
 /// before the fault), and the moments `{t}` is drawn from. Where the consumer would otherwise
 /// drain the broker before the fault, it is offline, as a lagging consumer is.
-const FAULTS: &[(&str, &str, &[u64])] = &[
+const FAULTS: &[(Said, &str, &[u64])] = &[
     (
-        "the consumer is offline; the broker loses power",
+        Said("the consumer is offline; the broker loses power", "消费者离线；Broker 断电"),
         "partition consumer; send {n}; run {t}; crash broker power; restart broker; heal; run",
         &[20, 100, 300],
     ),
     (
-        "the consumer is offline; the broker's disk fails; the replica takes over",
+        Said(
+            "the consumer is offline; the broker's disk fails; the replica takes over",
+            "消费者离线；Broker 磁盘损坏；从节点升主接替",
+        ),
         "partition consumer; send {n}; run {t}; crash broker disk; promote replica; heal; run",
         &[20, 150, 300],
     ),
-    ("the network drops the next request", "drop next request; send {n}; run", &[0]),
     (
-        "the consumer is killed in the middle of its work",
+        Said("the network drops the next request", "网络丢掉下一个请求"),
+        "drop next request; send {n}; run",
+        &[0],
+    ),
+    (
+        Said("the consumer is killed in the middle of its work", "消费者在处理途中被 kill"),
         "send {n}; run {t}; crash consumer process; restart consumer; run",
         &[12, 15, 18],
     ),
-    ("the business logic throws once", "fail next 1; send {n}; run", &[0]),
+    (Said("the business logic throws once", "业务逻辑抛出一次异常"), "fail next 1; send {n}; run", &[0]),
     (
-        "the producer process is killed right after send returns",
+        Said(
+            "the producer process is killed right after send returns",
+            "send 返回后 Producer 进程立刻被 kill",
+        ),
         "send {n}; crash producer process; restart producer; run",
         &[0],
     ),
-    ("the network drops the next response", "drop next response; send {n}; run", &[0]),
+    (
+        Said("the network drops the next response", "网络丢掉下一个响应"),
+        "drop next response; send {n}; run",
+        &[0],
+    ),
 ];
+
+/// A fault's description in English and Chinese.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Said(pub &'static str, pub &'static str);
+
+impl Said {
+    pub fn get(self, lang: mqlab_core::lesson::Lang) -> &'static str {
+        match lang {
+            mqlab_core::lesson::Lang::En => self.0,
+            mqlab_core::lesson::Lang::Zh => self.1,
+        }
+    }
+}
 
 /// SplitMix64: a tiny seeded generator, so a drill number always draws the same scenario.
 #[derive(Debug, Clone)]
@@ -93,7 +121,7 @@ impl Rng {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
     pub settings: Settings,
-    pub fault: &'static str,
+    pub fault: Said,
     pub commands: String,
     pub messages: u64,
     /// The offered answers: `(key, value)`; digit `i + 1` picks `candidates[i]`, `0` = nothing lost.
@@ -327,7 +355,7 @@ pub fn render(ui: &Ui, drill: &Drill, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(shown));
     lines.push(Line::from(vec![
         Span::styled(format!("{}: ", ui.t(T::DrillScenario)), theme.title()),
-        Span::raw(format!("{} — ", scenario.fault)),
+        Span::raw(format!("{} — ", scenario.fault.get(ui.lang))),
         Span::styled(format!(":{}", scenario.commands), theme.dim()),
     ]));
     lines.push(Line::raw(""));
@@ -369,9 +397,10 @@ pub fn render(ui: &Ui, drill: &Drill, frame: &mut Frame, area: Rect) {
             lines.push(Line::styled(format!("{enter}: {}", ui.t(T::DrillRunIt)), theme.key()));
         }
     }
-    let paragraph = Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(Block::bordered().title(Span::styled(title, theme.title())));
+    let width = usize::from(area.width.saturating_sub(2));
+    let wrapped: Vec<Line> = lines.iter().flat_map(|line| wrap_line(line, width, 0)).collect();
+    let paragraph =
+        Paragraph::new(wrapped).block(Block::bordered().title(Span::styled(title, theme.title())));
     frame.render_widget(paragraph, area);
 }
 

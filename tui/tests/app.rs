@@ -271,6 +271,11 @@ fn chinese_switches_the_ui_text() {
             text.lines().find(|l| l.contains("✗m1") && l.contains("dropped_in_network")).expect("m1's row");
         assert!(row.contains("丢失"), "{row}");
     }
+    // A drill says what happens in Chinese too.
+    keys(&mut app, "D");
+    let (scenario, _) = app.ui.drill.as_ref().expect("D opens a drill").scenario.clone().expect("a scenario");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(scenario.fault.1) && !text.contains(scenario.fault.0), "{text}");
 }
 
 #[test]
