@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crate::command::{Command, ParseError};
 use crate::ids::MsgId;
+use crate::lesson::Lang;
 use crate::log::StorageKind;
 use crate::settings::Settings;
 use crate::sim::World;
-use crate::view::{Event, Fate, Journey, Report, ReportMessage, View};
+use crate::view::{Event, Journey, Report, ReportMessage, View};
 
 /// How to build a world.
 #[derive(Debug, Clone, Default)]
@@ -184,28 +185,7 @@ impl Session {
         let message = self.world.messages().into_iter().find(|m| m.id == id)?;
         let events: Vec<Event> =
             self.world.trace().iter().filter(|e| e.messages.contains(&id)).cloned().collect();
-        let explanation = match (message.fate, message.cause) {
-            (Fate::Lost, Some(cause)) => format!(
-                "{id} is lost: no copy remains, nobody was told, and it was never processed; its last copy went away as {}.",
-                cause.name()
-            ),
-            (Fate::Lost, None) => format!("{id} is lost: no copy remains and it was never processed."),
-            (Fate::Duplicated, _) => {
-                format!(
-                    "{id} was processed {} times: more than one copy reached the business logic.",
-                    message.effects
-                )
-            }
-            (Fate::Processed, _) => format!("{id} was processed exactly once."),
-            (Fate::Failed, _) => format!("{id} failed, and the producer knows it: not a silent loss."),
-            (Fate::DeadLettered, _) => {
-                format!("{id} exhausted its retries and sits in the dead-letter queue.")
-            }
-            (Fate::Pending, _) => {
-                let places: Vec<String> = message.places.iter().map(|p| format!("{p:?}")).collect();
-                format!("{id} is still on its way: copies in {}.", places.join(", "))
-            }
-        };
+        let explanation = message.explain(Lang::En);
         Some(Journey { message, events, explanation })
     }
 

@@ -107,6 +107,113 @@ impl Cause {
     }
 }
 
+impl Cause {
+    /// What destroyed the message's last copy, as a sentence.
+    pub fn describe(self, lang: Lang) -> &'static str {
+        let (en, zh) = match self {
+            Cause::DroppedInNetwork => (
+                "The network dropped the request and nothing sent it again.",
+                "请求在网络中被丢弃，之后没有任何重发。",
+            ),
+            Cause::ErrorIgnored => (
+                "The producer was told the send failed (an error, or a status other than SEND_OK) and the \
+                 application went on as if it had succeeded.",
+                "Producer 已经得知发送失败（报错，或不是 SEND_OK 的状态），应用却当作成功继续执行。",
+            ),
+            Cause::LostInPageCache => (
+                "Its only copies were in a page cache, not yet flushed, when the power went.",
+                "断电时它唯一的副本还在页缓存里，尚未刷盘。",
+            ),
+            Cause::LostWithDisk => {
+                ("Its only copy was on a disk that failed.", "它唯一的副本在一块损坏的磁盘上。")
+            }
+            Cause::LostInFailover => {
+                ("The replica promoted to master never received it.", "升为主节点的从节点从未收到它。")
+            }
+            Cause::CommittedBeforeProcessing => (
+                "The consumer committed its offset first and crashed before the work was done, so it is \
+                 never delivered again.",
+                "消费者先提交了消费位点，处理完成前就崩溃了，所以它不会再被投递。",
+            ),
+            Cause::AsyncConsumeFailed => (
+                "Async consumption reported success before the work ran; the work then failed or died \
+                 with the process.",
+                "异步消费在业务处理完成前就报告了成功，随后处理失败或随进程一起消失。",
+            ),
+            Cause::ProducerCrashedUnsent => (
+                "The producer crashed while the message was only in its memory.",
+                "Producer 崩溃时，这条消息只在它的内存里。",
+            ),
+        };
+        if lang == Lang::Zh { zh } else { en }
+    }
+}
+
+impl Place {
+    /// Where a copy is, in words.
+    pub fn describe(self, lang: Lang) -> &'static str {
+        let (en, zh) = match self {
+            Place::ProducerMemory => ("producer memory", "生产者内存"),
+            Place::Outbox => ("producer outbox (durable)", "生产者本地消息表"),
+            Place::InFlight => ("in flight", "网络传输中"),
+            Place::BrokerPageCache => ("broker page cache", "Broker 页缓存"),
+            Place::BrokerDisk => ("broker disk", "Broker 磁盘"),
+            Place::ReplicaPageCache => ("replica page cache", "从节点页缓存"),
+            Place::ReplicaDisk => ("replica disk", "从节点磁盘"),
+            Place::RetryQueue => ("retry queue", "重试队列"),
+            Place::DeadLetterQueue => ("dead-letter queue", "死信队列"),
+            Place::ConsumerProcessing => ("consumer, processing", "消费者处理中"),
+        };
+        if lang == Lang::Zh { zh } else { en }
+    }
+}
+
+impl MessageView {
+    /// Why the message ended as it did, or where it is: one or two sentences.
+    pub fn explain(&self, lang: Lang) -> String {
+        let id = self.id;
+        let zh = lang == Lang::Zh;
+        match (self.fate, self.cause) {
+            (Fate::Lost, cause) => {
+                let mut text = if zh {
+                    format!("{id} 丢失了：没有任何副本留下，也从未被处理。")
+                } else {
+                    format!("{id} is lost: no copy remains and it was never processed.")
+                };
+                if let Some(cause) = cause {
+                    text.push_str(&format!(" {} ({})", cause.describe(lang), cause.name()));
+                }
+                text
+            }
+            (Fate::Duplicated, _) if zh => {
+                format!("{id} 被处理了 {} 次：不止一份副本到达了业务逻辑。", self.effects)
+            }
+            (Fate::Duplicated, _) => {
+                format!(
+                    "{id} was processed {} times: more than one copy reached the business logic.",
+                    self.effects
+                )
+            }
+            (Fate::Processed, _) if zh => format!("{id} 恰好被处理了一次。"),
+            (Fate::Processed, _) => format!("{id} was processed exactly once."),
+            (Fate::Failed, _) if zh => format!("{id} 发送失败，而且 Producer 知道：这不是悄无声息的丢失。"),
+            (Fate::Failed, _) => format!("{id} failed, and the producer knows it: not a silent loss."),
+            (Fate::DeadLettered, _) if zh => format!("{id} 用完了重试次数，进入了死信队列。"),
+            (Fate::DeadLettered, _) => {
+                format!("{id} exhausted its retries and sits in the dead-letter queue.")
+            }
+            (Fate::Pending, _) => {
+                let places: Vec<&str> = self.places.iter().map(|p| p.describe(lang)).collect();
+                if zh {
+                    format!("{id} 还在途中：副本在{}。", places.join("、"))
+                } else {
+                    format!("{id} is still on its way: copies in {}.", places.join(", "))
+                }
+            }
+        }
+    }
+}
+
 /// The counts the CLI's `--json` prints under `totals`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -381,7 +488,8 @@ impl View {
 pub struct Journey {
     pub message: MessageView,
     pub events: Vec<Event>,
-    /// One or two sentences: why it was lost or duplicated, or where it is.
+    /// One or two sentences: why it was lost or duplicated, or where it is (in English;
+    /// [`MessageView::explain`] says it in either language).
     pub explanation: String,
 }
 

@@ -302,6 +302,58 @@ fn every_node_note_reads_in_both_languages() {
 }
 
 #[test]
+fn every_cause_place_and_fate_is_explained_in_both_languages() {
+    use mqlab_core::lesson::Lang;
+    use mqlab_core::view::{Cause, Place};
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let causes = [
+        Cause::DroppedInNetwork,
+        Cause::ErrorIgnored,
+        Cause::LostInPageCache,
+        Cause::LostWithDisk,
+        Cause::LostInFailover,
+        Cause::CommittedBeforeProcessing,
+        Cause::AsyncConsumeFailed,
+        Cause::ProducerCrashedUnsent,
+    ];
+    for cause in causes {
+        assert!(cjk(cause.describe(Lang::Zh)) && !cjk(cause.describe(Lang::En)), "{cause:?}");
+    }
+    let places = [
+        Place::ProducerMemory,
+        Place::Outbox,
+        Place::InFlight,
+        Place::BrokerPageCache,
+        Place::BrokerDisk,
+        Place::ReplicaPageCache,
+        Place::ReplicaDisk,
+        Place::RetryQueue,
+        Place::DeadLetterQueue,
+        Place::ConsumerProcessing,
+    ];
+    for place in places {
+        assert!(cjk(place.describe(Lang::Zh)) && !cjk(place.describe(Lang::En)), "{place:?}");
+    }
+    // Each fate's explanation, from a run that reaches it.
+    let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };
+    let mut session = Session::new(config).expect("a world");
+    session
+        .execute("set consumer.max_retries 1; fail next 4; send 1; run; set producer.send oneway; drop next request; send 1; run; send 1")
+        .expect("the commands run");
+    let messages = session.view().messages;
+    for m in &messages {
+        let (en, zh) = (m.explain(Lang::En), m.explain(Lang::Zh));
+        assert!(en.starts_with(&m.id.to_string()) && zh.starts_with(&m.id.to_string()), "{en} / {zh}");
+        assert!(cjk(&zh) && !cjk(&en), "{m:?}: {en} / {zh}");
+        if let Some(cause) = m.cause {
+            assert!(zh.contains(cause.describe(Lang::Zh)) && zh.contains(cause.name()), "{zh}");
+        }
+    }
+    let fates: Vec<_> = messages.iter().map(|m| m.fate.name()).collect();
+    assert_eq!(fates, ["dead_lettered", "lost", "pending"]);
+}
+
+#[test]
 fn a_dropped_commit_names_its_offset() {
     let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };
     let mut session = Session::new(config).expect("a world");

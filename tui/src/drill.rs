@@ -11,7 +11,7 @@ use mqlab_core::ids::MsgId;
 use mqlab_core::log::StorageKind;
 use mqlab_core::session::{Session, SessionConfig};
 use mqlab_core::settings::Settings;
-use mqlab_core::view::{Cause, Fate};
+use mqlab_core::view::{Cause, Fate, MessageView};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -132,8 +132,8 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub lost: Vec<(MsgId, Option<Cause>)>,
-    /// Why the first lost messages were lost, from their journeys.
-    pub explanations: Vec<String>,
+    /// The first lost messages, whose explanations say why (in the lab's language).
+    pub explained: Vec<MessageView>,
     /// Indices into `candidates` after which nothing is lost.
     pub preventers: Vec<usize>,
 }
@@ -299,12 +299,7 @@ pub fn evaluate(scenario: &Scenario) -> Result<Outcome, String> {
     let view = session.view();
     let lost: Vec<(MsgId, Option<Cause>)> =
         view.messages.iter().filter(|m| m.fate == Fate::Lost).map(|m| (m.id, m.cause)).collect();
-    let explanations = lost
-        .iter()
-        .take(2)
-        .filter_map(|(id, _)| session.journey(*id))
-        .map(|j| format!("{}: {}", j.message.id, j.explanation))
-        .collect();
+    let explained = view.messages.iter().filter(|m| m.fate == Fate::Lost).take(2).cloned().collect();
     let mut preventers = Vec::new();
     if !lost.is_empty() {
         for (i, (key, value)) in scenario.candidates.iter().enumerate() {
@@ -318,7 +313,7 @@ pub fn evaluate(scenario: &Scenario) -> Result<Outcome, String> {
             }
         }
     }
-    Ok(Outcome { lost, explanations, preventers })
+    Ok(Outcome { lost, explained, preventers })
 }
 
 /// The drill screen.
@@ -453,8 +448,8 @@ fn result_lines(ui: &Ui, scenario: &Scenario, scored: &Scored, lines: &mut Vec<L
             .collect();
         lines.push(Line::raw(format!("{} {}", fixes.join(", "), ui.t(T::DrillPrevents))));
     }
-    for text in &outcome.explanations {
-        lines.push(Line::styled(text.clone(), theme.dim()));
+    for message in &outcome.explained {
+        lines.push(Line::styled(message.explain(ui.lang), theme.dim()));
     }
     let next = keymap::key_for(Scope::Drill, Action::Next).unwrap_or_default();
     lines.push(Line::styled(format!("{next}: {}", ui.t(T::DrillNext)), theme.key()));

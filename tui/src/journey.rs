@@ -1,8 +1,7 @@
 //! A message's journey: who it is, where its copies are now, why it ended as it did (the core's
-//! explanation), and every event that touched it, with step and virtual time.
+//! explanation, in the lab's language), and every event that touched it, with step and virtual time.
 
-use mqlab_core::lesson::Lang;
-use mqlab_core::view::{Journey, Place};
+use mqlab_core::view::Journey;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,26 +11,6 @@ use crate::i18n::T;
 use crate::keymap::{self, Action, Scope};
 use crate::widgets::stages::token_text;
 use crate::widgets::wrap_hanging;
-
-/// Where a copy is, in words.
-pub fn place_name(place: Place, lang: Lang) -> &'static str {
-    let (en, zh) = match place {
-        Place::ProducerMemory => ("producer memory", "生产者内存"),
-        Place::Outbox => ("producer outbox (durable)", "生产者本地消息表"),
-        Place::InFlight => ("in flight", "网络传输中"),
-        Place::BrokerPageCache => ("broker page cache", "Broker 页缓存"),
-        Place::BrokerDisk => ("broker disk", "Broker 磁盘"),
-        Place::ReplicaPageCache => ("replica page cache", "从节点页缓存"),
-        Place::ReplicaDisk => ("replica disk", "从节点磁盘"),
-        Place::RetryQueue => ("retry queue", "重试队列"),
-        Place::DeadLetterQueue => ("dead-letter queue", "死信队列"),
-        Place::ConsumerProcessing => ("consumer, processing", "消费者处理中"),
-    };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-}
 
 /// The journey as lines for a box `width` columns wide (also what the tests read).
 pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
@@ -66,13 +45,13 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
     let copies = if m.places.is_empty() {
         ui.t(T::Nowhere).to_owned()
     } else {
-        m.places.iter().map(|p| place_name(*p, ui.lang)).collect::<Vec<_>>().join(", ")
+        m.places.iter().map(|p| p.describe(ui.lang)).collect::<Vec<_>>().join(", ")
     };
     lines.push(Line::from(field(T::Copies, copies)));
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled(format!("{}: ", ui.t(T::Why)), theme.title()),
-        Span::raw(journey.explanation.clone()),
+        Span::raw(journey.message.explain(ui.lang)),
     ]));
     lines.push(Line::raw(""));
     lines.push(Line::styled(ui.t(T::Events).to_owned(), theme.title()));

@@ -271,6 +271,16 @@ fn chinese_switches_the_ui_text() {
             text.lines().find(|l| l.contains("✗m1") && l.contains("dropped_in_network")).expect("m1's row");
         assert!(row.contains("丢失"), "{row}");
     }
+    // The journey says why in Chinese, naming the cause as a command would.
+    keys(&mut app, "⏎");
+    let text = screen(&app, 120, 40);
+    assert!(
+        text.contains("m1 丢失了")
+            && text.contains("请求在网络中被丢弃")
+            && text.contains("(dropped_in_network)"),
+        "{text}"
+    );
+    keys(&mut app, "⎋");
     // A drill says what happens in Chinese too.
     keys(&mut app, "D");
     let (scenario, _) = app.ui.drill.as_ref().expect("D opens a drill").scenario.clone().expect("a scenario");
