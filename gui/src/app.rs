@@ -162,6 +162,9 @@ pub struct LabApp {
     pub show_help: bool,
     pub show_cards: bool,
     intents: Vec<Intent>,
+    /// The window's area under the menu bar and the toolbar, where the help and the cards
+    /// windows open (so they never cover the menus).
+    pub windows_area: egui::Rect,
     /// Egui input time of the frame being drawn.
     now: f64,
     style_applied: Option<(bool, f32)>,
@@ -191,6 +194,7 @@ impl LabApp {
             show_help: false,
             show_cards: false,
             intents: Vec::new(),
+            windows_area: egui::Rect::EVERYTHING,
             now: 0.0,
             style_applied: None,
         };
@@ -257,6 +261,7 @@ impl LabApp {
         let mut intents = std::mem::take(&mut self.intents);
         panels::menu::show(ui, self, &mut intents);
         panels::toolbar::show(ui, self, &mut intents);
+        self.windows_area = ui.available_rect_before_wrap();
         if let Some(notice) = &self.notice {
             let notice = notice.clone();
             egui::Panel::bottom("notice").show(ui, |ui| {

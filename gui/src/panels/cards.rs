@@ -15,44 +15,46 @@ pub fn show(ctx: &egui::Context, app: &LabApp, intents: &mut Vec<Intent>) {
     let size = if app.prefs.presenter { 22.0 } else { 16.0 };
     let lessons = lesson::builtin();
     let mut open = true;
-    egui::Window::new(T::Cards.get(lang))
-        .open(&mut open)
-        .collapsible(false)
-        .default_size([760.0, 640.0])
-        .vscroll(true)
-        .show(ctx, |ui| {
-            let cards = lesson::cards();
-            if cards.is_empty() {
-                ui.label(RichText::new(T::NoCards.get(lang)).weak());
+    super::window(
+        "cards",
+        T::Cards.get(lang),
+        app.prefs.presenter,
+        app.windows_area,
+        egui::vec2(760.0, 640.0),
+    )
+    .open(&mut open)
+    .vscroll(true)
+    .show(ctx, |ui| {
+        let cards = lesson::cards();
+        if cards.is_empty() {
+            ui.label(RichText::new(T::NoCards.get(lang)).weak());
+        }
+        for (i, card) in cards.iter().enumerate() {
+            if i > 0 {
+                ui.separator();
             }
-            for (i, card) in cards.iter().enumerate() {
-                if i > 0 {
-                    ui.separator();
-                }
-                let mark = match card.kind {
-                    CardKind::Template => "◆",
-                    CardKind::FollowUp => "→",
-                };
-                ui.label(
-                    RichText::new(format!("{mark} {}", card.question.get(lang))).size(size * 1.1).strong(),
-                );
-                ui.label(RichText::new(card.answer.get(lang).trim_end()).size(size));
-                if card.lessons.is_empty() {
-                    continue;
-                }
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(T::SeeLessons.get(lang)).weak());
-                    for id in &card.lessons {
-                        let title =
-                            lessons.iter().find(|l| &l.id == id).map_or(id.as_str(), |l| l.title.get(lang));
-                        if ui.link(title).on_hover_text(T::OpenLessonHint.get(lang)).clicked() {
-                            intents.push(Intent::OpenLesson(id.clone()));
-                            intents.push(Intent::Action(Action::Cards));
-                        }
+            let mark = match card.kind {
+                CardKind::Template => "◆",
+                CardKind::FollowUp => "→",
+            };
+            ui.label(RichText::new(format!("{mark} {}", card.question.get(lang))).size(size * 1.1).strong());
+            ui.label(RichText::new(card.answer.get(lang).trim_end()).size(size));
+            if card.lessons.is_empty() {
+                continue;
+            }
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(T::SeeLessons.get(lang)).weak());
+                for id in &card.lessons {
+                    let title =
+                        lessons.iter().find(|l| &l.id == id).map_or(id.as_str(), |l| l.title.get(lang));
+                    if ui.link(title).on_hover_text(T::OpenLessonHint.get(lang)).clicked() {
+                        intents.push(Intent::OpenLesson(id.clone()));
+                        intents.push(Intent::Action(Action::Cards));
                     }
-                });
-            }
-        });
+                }
+            });
+        }
+    });
     if !open {
         intents.push(Intent::Action(Action::Cards));
     }

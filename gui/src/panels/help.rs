@@ -7,9 +7,11 @@ use crate::shortcuts::{self, Action, SHORTCUTS};
 pub fn show(ctx: &egui::Context, app: &LabApp, intents: &mut Vec<Intent>) {
     let lang = app.lang();
     let mut open = true;
-    egui::Window::new(T::Help.get(lang)).open(&mut open).collapsible(false).resizable(false).show(
-        ctx,
-        |ui| {
+    super::window("help", T::Help.get(lang), app.prefs.presenter, app.windows_area, egui::vec2(720.0, 600.0))
+        .open(&mut open)
+        .resizable(false)
+        .vscroll(true)
+        .show(ctx, |ui| {
             egui::Grid::new("shortcuts").striped(true).num_columns(3).show(ui, |ui| {
                 ui.strong(T::KeyColumn.get(lang));
                 ui.strong(T::ActionColumn.get(lang));
@@ -22,8 +24,7 @@ pub fn show(ctx: &egui::Context, app: &LabApp, intents: &mut Vec<Intent>) {
                     ui.end_row();
                 }
             });
-        },
-    );
+        });
     if !open {
         intents.push(Intent::Action(Action::Help));
     }
