@@ -176,14 +176,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Exec { commands, json }) => {
-            headless(config(cli.world.seed, Settings::default()), std::slice::from_ref(&commands), json)
+            let lang = cli.front.lang.into();
+            headless(config(cli.world.seed, Settings::default()), std::slice::from_ref(&commands), json, lang)
         }
         Some(Cmd::Run { file, json }) => {
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: cannot read: {e}"))?;
             let scenario = Scenario::parse(&text, &name).map_err(|e| e.to_string())?;
             let seed = scenario.seed.unwrap_or(cli.world.seed);
-            headless(config(seed, scenario.settings), &scenario.commands, json)
+            headless(config(seed, scenario.settings), &scenario.commands, json, cli.front.lang.into())
         }
         Some(Cmd::Lessons { action: LessonsCmd::List }) => {
             for lesson in lesson::builtin() {
@@ -217,13 +218,15 @@ fn tui(session: SessionConfig, front: &FrontArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds a world, applies every line, and prints the result. All lines are parsed before any
-/// runs, so a bad line changes nothing.
-fn headless(config: SessionConfig, lines: &[String], json: bool) -> Result<ExitCode, String> {
+/// Builds a world, applies every line, and prints the result (the trace in `lang`; the JSON
+/// keeps its one vocabulary). All lines are parsed before any runs, so a bad line changes
+/// nothing.
+fn headless(config: SessionConfig, lines: &[String], json: bool, lang: Lang) -> Result<ExitCode, String> {
     for line in lines {
         mqlab_core::command::parse_line(line).map_err(|e| e.to_string())?;
     }
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
+    session.set_language(lang).map_err(|e| e.to_string())?;
     for line in lines {
         session.execute(line).map_err(|e| format!("`{line}`: {e}"))?;
     }

@@ -52,6 +52,16 @@ impl Node {
         }
     }
 
+    /// The node as the Chinese lessons and labs call it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Node::Producer => "生产者",
+            Node::Broker => "Broker",
+            Node::Replica => "从节点",
+            Node::Consumer => "消费者",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Node> {
         Node::ALL.into_iter().find(|n| n.name() == name)
     }

@@ -61,6 +61,8 @@ pub struct Session {
     dir: PathBuf,
     world: World,
     inputs: Vec<(u64, Input)>,
+    /// The language events and alerts are said in (English always; Chinese too when asked).
+    lang: Lang,
 }
 
 fn storage_err(e: String) -> SessionError {
@@ -85,12 +87,30 @@ impl Session {
                 (Some(temp), dir)
             }
         };
-        let world = Self::fresh(&config, &dir)?;
-        Ok(Self { config, _temp: temp, dir, world, inputs: Vec::new() })
+        let world = Self::fresh(&config, &dir, Lang::En)?;
+        Ok(Self { config, _temp: temp, dir, world, inputs: Vec::new(), lang: Lang::En })
     }
 
-    fn fresh(config: &SessionConfig, dir: &Path) -> Result<World, SessionError> {
-        World::new(config.seed, config.storage, dir, config.settings.clone()).map_err(storage_err)
+    fn fresh(config: &SessionConfig, dir: &Path, lang: Lang) -> Result<World, SessionError> {
+        let mut world =
+            World::new(config.seed, config.storage, dir, config.settings.clone()).map_err(storage_err)?;
+        world.set_chinese(lang == Lang::Zh);
+        Ok(world)
+    }
+
+    /// Says every event and alert in `lang` too ([`Event::text_in`]), including those already
+    /// in the trace: the world is replayed to the current step, so nothing else changes.
+    pub fn set_language(&mut self, lang: Lang) -> Result<(), SessionError> {
+        if lang == self.lang {
+            return Ok(());
+        }
+        self.lang = lang;
+        self.rebuild(self.world.step())
+    }
+
+    /// The language events and alerts are said in.
+    pub fn language(&self) -> Lang {
+        self.lang
     }
 
     /// Parses and applies one line of `;`-separated commands, all or nothing; returns the
@@ -176,7 +196,12 @@ impl Session {
             messages,
             totals,
             recent: trace[trace.len().saturating_sub(RECENT_EVENTS)..].to_vec(),
-            alerts: self.world.alerts().to_vec(),
+            alerts: self
+                .world
+                .alerts()
+                .iter()
+                .map(|a| if self.lang == Lang::Zh && !a.zh.is_empty() { a.zh.clone() } else { a.en.clone() })
+                .collect(),
         }
     }
 
@@ -232,7 +257,7 @@ impl Session {
             World::new(self.config.seed, StorageKind::Mem, Path::new("mem"), Settings::default())
                 .map_err(storage_err)?;
         drop(std::mem::replace(&mut self.world, placeholder));
-        let mut world = Self::fresh(&self.config, &self.dir)?;
+        let mut world = Self::fresh(&self.config, &self.dir, self.lang)?;
         let mut kept = 0;
         for (at, input) in &self.inputs {
             if *at > target {

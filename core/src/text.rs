@@ -48,7 +48,7 @@ pub fn render(session: &Session) -> String {
     }
     let _ = writeln!(out, "\ntrace");
     for e in session.trace() {
-        let _ = writeln!(out, "  {:>5} {:>10} ms  {}", e.step, e.at_ms, e.text);
+        let _ = writeln!(out, "  {:>5} {:>10} ms  {}", e.step, e.at_ms, e.text_in(session.language()));
     }
     out
 }

@@ -450,8 +450,19 @@ pub struct Event {
     pub node: Option<Node>,
     /// One line: "broker: flushed m1..m3 to disk (bytes 0..3120)".
     pub text: String,
+    /// The same line in Chinese, when the session was asked for it ([`Event::text_in`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub zh: String,
     /// The messages it touched.
     pub messages: Vec<MsgId>,
+}
+
+impl Event {
+    /// The line in `lang`; English when Chinese was not asked for
+    /// ([`Session::set_language`](crate::session::Session::set_language)).
+    pub fn text_in(&self, lang: Lang) -> &str {
+        if lang == Lang::Zh && !self.zh.is_empty() { &self.zh } else { &self.text }
+    }
 }
 
 /// Everything a front end shows.

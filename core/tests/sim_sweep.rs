@@ -262,3 +262,125 @@ fn back_rebuilds_exactly_the_earlier_world() {
         });
     }
 }
+
+/// English words a Chinese event line may keep: node and RocketMQ names, statuses, command words
+/// and file names, which the lessons and labs also write this way.
+const KEPT_WORDS: &[&str] = &[
+    "Broker",
+    "SEND_OK",
+    "FLUSH_DISK_TIMEOUT",
+    "FLUSH_SLAVE_TIMEOUT",
+    "SLAVE_NOT_AVAILABLE",
+    "SYNC_FLUSH",
+    "SYNC_MASTER",
+    "ASYNC_MASTER",
+    "FlushDiskWatcher",
+    "CONSUME_SUCCESS",
+    "RECONSUME_LATER",
+    "onException",
+    "onSuccess",
+    "consumerOffset",
+    "json",
+    "msync",
+    "outbox",
+    "require_send_ok",
+    "kill",
+    "drop",
+    "next",
+    "request",
+    "response",
+    "delivery",
+    "commit",
+    "run",
+    "min",
+];
+
+/// The English words of a Chinese line that are not in [`KEPT_WORDS`]. A settings line names its
+/// key and value as the command does, and the log's own diagnosis after a recovery cut stays as
+/// the log says it; both are skipped.
+fn stray_english(zh: &str) -> Vec<String> {
+    if zh.starts_with("设置：") {
+        return Vec::new();
+    }
+    let text = match zh.find("截掉") {
+        Some(i) => &zh[..i],
+        None => zh,
+    };
+    text.split(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+        .filter(|w| w.len() >= 3 && !KEPT_WORDS.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_event_is_also_said_in_chinese_and_the_trace_stays_the_same() {
+    use mqlab_core::lesson::Lang;
+    let test = "every_event_is_also_said_in_chinese_and_the_trace_stays_the_same";
+    for seed in seeds(60) {
+        let script = script(seed, 60);
+        let mut en = session(seed, StorageKind::Mem, Settings::default(), None);
+        let mut zh = session(seed, StorageKind::Mem, Settings::default(), None);
+        zh.set_language(Lang::Zh).expect("a language switch replays nothing yet");
+        play(seed, test, &mut en, &script);
+        play(seed, test, &mut zh, &script);
+        check(seed, test, en.report().trace_digest == zh.report().trace_digest, || {
+            "saying events in Chinese changed the trace".to_owned()
+        });
+        for e in zh.trace() {
+            let cjk = e.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            check(seed, test, cjk, || {
+                format!("step {}: `{}` has no Chinese line: `{}`", e.step, e.text, e.zh)
+            });
+            let stray = stray_english(&e.zh);
+            check(seed, test, stray.is_empty(), || {
+                format!("step {}: `{}` keeps English {stray:?} in `{}`", e.step, e.text, e.zh)
+            });
+        }
+        for alert in zh.view().alerts {
+            check(seed, test, stray_english(&alert).is_empty(), || {
+                format!("alert `{alert}` is not in Chinese")
+            });
+        }
+        // Switching language later replays the same world and says its past in Chinese too.
+        en.set_language(Lang::Zh).expect("the replay succeeds");
+        check(seed, test, en.report().trace_digest == zh.report().trace_digest, || {
+            "the language switch changed the trace".to_owned()
+        });
+        check(seed, test, en.trace().iter().all(|e| !e.zh.is_empty()), || {
+            "the language switch left past events in English only".to_owned()
+        });
+    }
+}
+
+#[test]
+fn every_event_of_every_lesson_is_said_in_chinese() {
+    use mqlab_core::lesson::Lang;
+    for lesson in mqlab_core::lesson::builtin() {
+        let config = SessionConfig {
+            seed: lesson.seed,
+            storage: StorageKind::Mem,
+            data_dir: None,
+            settings: lesson.settings,
+        };
+        let mut session = Session::new(config).expect("session");
+        session.set_language(Lang::Zh).expect("language");
+        for step in &lesson.steps {
+            session
+                .execute(&step.commands)
+                .unwrap_or_else(|e| panic!("{}: `{}`: {e}", lesson.id, step.commands));
+        }
+        for e in session.trace() {
+            let stray = stray_english(&e.zh);
+            assert!(
+                !e.zh.is_empty() && stray.is_empty(),
+                "{}: `{}` → `{}` ({stray:?})",
+                lesson.id,
+                e.text,
+                e.zh
+            );
+        }
+        for alert in session.view().alerts {
+            assert!(stray_english(&alert).is_empty(), "{}: alert `{alert}`", lesson.id);
+        }
+    }
+}

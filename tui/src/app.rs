@@ -166,13 +166,20 @@ pub struct App {
     pub quit: bool,
 }
 
+/// A session whose events are said in the lab's language.
+fn open_session(config: SessionConfig, lang: Lang) -> Result<Session, mqlab_core::session::SessionError> {
+    let mut session = Session::new(config)?;
+    session.set_language(lang)?;
+    Ok(session)
+}
+
 fn io_error(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
 impl App {
     pub fn new(options: TuiOptions, theme: Theme) -> io::Result<App> {
-        let session = Session::new(options.session.clone()).map_err(io_error)?;
+        let session = open_session(options.session.clone(), options.lang).map_err(io_error)?;
         let view = session.view();
         let mut app = App {
             session,
@@ -271,7 +278,7 @@ impl App {
                     self.ui.selected = Some(first);
                     self.say(self.loss_line(&newly_lost));
                 } else if let Some(last) = events.last() {
-                    self.say(last.text.clone());
+                    self.say(last.text_in(self.ui.lang).to_owned());
                 } else if self.ui.view.idle {
                     self.say(format!("{}: {}", line.trim(), self.ui.t(T::NothingLeft)));
                 } else {
@@ -597,7 +604,7 @@ impl App {
         let Some(lesson) = self.lessons().get(index).cloned() else { return };
         let config =
             SessionConfig { seed: lesson.seed, settings: lesson.settings.clone(), ..self.config.clone() };
-        match Session::new(config) {
+        match open_session(config, self.ui.lang) {
             Ok(session) => {
                 self.session = session;
                 self.ui.view = self.session.view();

@@ -3,7 +3,7 @@
 //! `--lang zh` switches these and the lessons. Setting keys, command words, causes and RocketMQ
 //! status names stay as the command language spells them, so what a user reads on screen is what
 //! they can type; the ledger's totals and fates are words a reader takes in, so they are
-//! translated. Event explanations come from the core as they are.
+//! translated. Event lines come from the core, said in the lab's language.
 
 use mqlab_core::lesson::Lang;
 use mqlab_core::view::Fate;

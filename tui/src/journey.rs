@@ -10,7 +10,7 @@ use crate::app::Ui;
 use crate::i18n::T;
 use crate::keymap::{self, Action, Scope};
 use crate::widgets::stages::token_text;
-use crate::widgets::wrap_hanging;
+use crate::widgets::wrap_line;
 
 /// The journey as lines for a box `width` columns wide (also what the tests read).
 pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
@@ -59,11 +59,9 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
     for event in &journey.events {
         let head = format!("{:>4} {:>6}ms  ", event.step, event.at_ms);
         let indent = head.len();
-        let body = wrap_hanging(&event.text, inner.saturating_sub(indent), inner.saturating_sub(indent));
-        for (i, text) in body.into_iter().enumerate() {
-            let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
-            lines.push(Line::from(vec![Span::styled(lead, theme.dim()), Span::raw(text)]));
-        }
+        let line =
+            Line::from(vec![Span::styled(head, theme.dim()), Span::raw(event.text_in(ui.lang).to_owned())]);
+        lines.extend(wrap_line(&line, inner, indent));
     }
     lines
 }

@@ -270,6 +270,8 @@ fn chinese_switches_the_ui_text() {
         let row =
             text.lines().find(|l| l.contains("✗m1") && l.contains("dropped_in_network")).expect("m1's row");
         assert!(row.contains("丢失"), "{row}");
+        // The event log speaks Chinese too.
+        assert!(text.contains("网络：丢弃了请求 m1"), "{text}");
     }
     // The journey says why in Chinese, naming the cause as a command would.
     keys(&mut app, "⏎");

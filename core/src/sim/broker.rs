@@ -12,6 +12,8 @@ use crate::ids::{MsgId, Node};
 use crate::log::{ClosedLog, CommitLog, LogConfig, Record, StorageKind, TornTail};
 use crate::view::SendStatus;
 
+use super::said::{Said, said};
+
 /// What a broker is in the topology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -278,9 +280,9 @@ impl Broker {
         Ok(report)
     }
 
-    /// Restarts with recovery; returns the recovery line and any records recovery cut that the
-    /// index still counted (their copies are gone).
-    pub fn restart(&mut self) -> Result<(String, Vec<MsgId>), String> {
+    /// Restarts with recovery; returns the recovery line (in Chinese too when `zh`) and any
+    /// records recovery cut that the index still counted (their copies are gone).
+    pub fn restart(&mut self, zh: bool) -> Result<(Said, Vec<MsgId>), String> {
         let closed = self.closed.take().ok_or_else(|| format!("{}: no log files to recover", self.node))?;
         let (log, report) = closed.recover().map_err(log_err)?;
         let recovered = index_of(&log)?;
@@ -294,16 +296,19 @@ impl Broker {
         self.persisted = self.committed;
         self.shipped = 0;
         self.replica_acked = 0;
-        let mut line = format!(
-            "recovery kept {} record{} (bytes 0..{})",
-            report.records_kept,
-            if report.records_kept == 1 { "" } else { "s" },
-            report.bytes_kept
+        let (records, bytes) = (report.records_kept, report.bytes_kept);
+        let s = if records == 1 { "" } else { "s" };
+        let mut line = said!(
+            zh,
+            "recovery kept {records} record{s} (bytes 0..{bytes})",
+            "恢复保留了 {records} 条记录（字节 0..{bytes}）"
         );
         if report.bytes_cut > 0 {
-            line.push_str(&format!(", cut {} bytes", report.bytes_cut));
+            let cut_bytes = report.bytes_cut;
+            line.push(said!(zh, ", cut {cut_bytes} bytes", "，截掉 {cut_bytes} 字节"));
             if let Some(reason) = &report.reason {
-                line.push_str(&format!(" ({reason})"));
+                // The log's own diagnosis stays as the log says it.
+                line.push(said!(zh, " ({reason})", "（{reason}）"));
             }
         }
         Ok((line, cut))

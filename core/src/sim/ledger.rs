@@ -97,10 +97,12 @@ pub(crate) fn token(fate: Fate, places: &[Place]) -> TokenState {
     }
 }
 
-/// `m1..m3` for a run of consecutive ids, else a comma list (long lists are shortened).
+/// `m1..m3` for a run of consecutive ids, else a comma list; a long one is shortened to its
+/// first four, the last and the count (`m2, m4, m6, m8, …, m30 (15)`), which reads the same in
+/// either language.
 pub(crate) fn msgs_text(ids: &[MsgId]) -> String {
     if ids.is_empty() {
-        return "nothing".to_owned();
+        return "—".to_owned();
     }
     let contiguous = ids.windows(2).all(|w| w[1].0 == w[0].0 + 1);
     if ids.len() > 2 && contiguous {
@@ -108,7 +110,7 @@ pub(crate) fn msgs_text(ids: &[MsgId]) -> String {
     }
     if ids.len() > 6 {
         let head: Vec<String> = ids[..4].iter().map(|m| m.to_string()).collect();
-        return format!("{}, … ({} messages)", head.join(", "), ids.len());
+        return format!("{}, …, {} ({})", head.join(", "), ids[ids.len() - 1], ids.len());
     }
     ids.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
 }
@@ -139,6 +141,8 @@ mod tests {
         let ids: Vec<MsgId> = (1..=3).map(MsgId).collect();
         assert_eq!(msgs_text(&ids), "m1..m3");
         assert_eq!(msgs_text(&[MsgId(1), MsgId(3)]), "m1, m3");
-        assert_eq!(msgs_text(&[]), "nothing");
+        assert_eq!(msgs_text(&[]), "—");
+        let evens: Vec<MsgId> = (1..=15).map(|i| MsgId(2 * i)).collect();
+        assert_eq!(msgs_text(&evens), "m2, m4, m6, m8, …, m30 (15)");
     }
 }

@@ -15,11 +15,12 @@ pub(crate) mod broker;
 mod clients;
 pub(crate) mod ledger;
 mod net;
+pub(crate) mod said;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::command::{Command, CrashKind};
+use crate::command::{Command, CrashKind, DropKind};
 use crate::ids::{MsgId, Node};
 use crate::log::{Record, StorageKind};
 use crate::settings::{CommitTiming, ConsumeMode, FlushMode, Replication, SendMode, Settings};
@@ -31,7 +32,8 @@ use crate::view::{
 use broker::{Broker, FlushOutcome, ReplicaOutcome, RetryEntry, Role, Waiter};
 use clients::{Consumer, OutboxRow, Pending, Producer, RowState, Work};
 use ledger::{MsgInfo, msgs_text};
-use net::{Envelope, Item, Net, Payload, Verdict, kind_name};
+use net::{Envelope, Item, Net, Payload, Verdict, doom_zh, kind_name, kind_name_zh};
+use said::{Said, said};
 
 /// One msync of the page cache to the device (a consumer NVMe drive, reference §4).
 pub const DISK_SYNC_MS: u64 = 2;
@@ -88,7 +90,7 @@ enum Due {
 }
 
 /// What one step produced: the node it happened at, the line, the messages it touched.
-type Out = (Option<Node>, String, Vec<MsgId>);
+type Out = (Option<Node>, Said, Vec<MsgId>);
 
 /// A world: the nodes, the network, the clock, the queue, the ledger and the trace.
 #[derive(Debug)]
@@ -105,8 +107,10 @@ pub struct World {
     master: Node,
     ledger: Vec<MsgInfo>,
     trace: Vec<Event>,
-    alerts: Vec<String>,
+    alerts: Vec<Said>,
     rng: fastrand::Rng,
+    /// Events (and alerts) are also said in Chinese.
+    zh: bool,
 }
 
 fn bi(node: Node) -> usize {
@@ -155,6 +159,7 @@ impl World {
             trace: Vec::new(),
             alerts: Vec::new(),
             rng: fastrand::Rng::with_seed(seed),
+            zh: false,
         };
         world.brokers[0].consumer_online = true;
         Ok(world)
@@ -172,8 +177,12 @@ impl World {
     pub fn trace(&self) -> &[Event] {
         &self.trace
     }
-    pub fn alerts(&self) -> &[String] {
+    pub fn alerts(&self) -> &[Said] {
         &self.alerts
+    }
+    /// From now on, every event and alert is also said in Chinese.
+    pub fn set_chinese(&mut self, on: bool) {
+        self.zh = on;
     }
 
     // ----- the queue -------------------------------------------------------------------------
@@ -275,17 +284,17 @@ impl World {
         None
     }
 
-    fn emit(&mut self, (node, text, messages): Out) -> Event {
+    fn emit(&mut self, (node, Said { en: text, zh }, messages): Out) -> Event {
         self.step += 1;
-        let event = Event { step: self.step, at_ms: self.now, node, text, messages };
+        let event = Event { step: self.step, at_ms: self.now, node, text, zh, messages };
         self.trace.push(event.clone());
         event
     }
 
     /// Appends an event to the trace without handing out a copy (the hot path of `run`).
-    fn record(&mut self, (node, text, messages): Out) {
+    fn record(&mut self, (node, Said { en: text, zh }, messages): Out) {
         self.step += 1;
-        self.trace.push(Event { step: self.step, at_ms: self.now, node, text, messages });
+        self.trace.push(Event { step: self.step, at_ms: self.now, node, text, zh, messages });
     }
 
     /// Processes the next live event, which becomes the last of [`World::trace`]; `false` when
@@ -338,10 +347,11 @@ impl World {
     pub fn bound_event(&mut self, at_ms: u64) -> Event {
         self.now = self.now.max(at_ms);
         let pending = self.queue.values().filter(|d| self.is_live(d)).count();
-        let text = format!(
-            "run: stopped at the bound of {} h virtual time or {} events; {} still scheduled",
-            RUN_BOUND_MS / 3_600_000,
-            RUN_MAX_EVENTS,
+        let (hours, events) = (RUN_BOUND_MS / 3_600_000, RUN_MAX_EVENTS);
+        let text = said!(
+            self.zh,
+            "run: stopped at the bound of {hours} h virtual time or {events} events; {} still scheduled",
+            "run：到达上限（虚拟时间 {hours} 小时或 {events} 个事件）后停止；还有 {pending} 个事件待执行"; en:
             plural(pending, "event")
         );
         self.emit((None, text, vec![]))
@@ -381,38 +391,59 @@ impl World {
     }
 
     fn arrive(&mut self, id: u64) -> Result<Out, String> {
+        let z = self.zh;
         let Some(env) = self.net.envelopes.remove(&id) else {
-            return Ok((None, "network: nothing arrived".to_owned(), vec![]));
+            return Ok((None, said!(z, "network: nothing arrived", "网络：没有东西到达"), vec![]));
         };
         let what = |env: &Envelope| {
             let mentions = env.payload.mentions();
+            let (kind, kind_zh) = (kind_name(env.kind), kind_name_zh(env.kind));
             match &env.payload {
                 Payload::Commit { offset: Some(offset), .. } if mentions.is_empty() => {
-                    format!("commit of offset {offset}")
+                    said!(z, "commit of offset {offset}", "位点 {offset} 的提交")
                 }
-                _ if mentions.is_empty() => kind_name(env.kind).to_owned(),
-                _ => format!("{} {}", kind_name(env.kind), msgs_text(&mentions)),
+                _ if mentions.is_empty() => said!(z, "{kind}", "{kind_zh}"),
+                _ => said!(z, "{kind} {}", "{kind_zh} {}", msgs_text(&mentions)),
             }
         };
+        let (from, to, to_zh) = (env.from, env.to, env.to.name_zh());
         if let Some(reason) = env.doomed {
             let what = what(&env);
-            let text = format!("network: dropped {what} {}→{} ({reason})", env.from, env.to);
+            let (what, what_zh) = (what.en, what.zh);
+            let (from_zh, reason_zh) = (from.name_zh(), doom_zh(reason));
+            let text = said!(
+                z,
+                "network: dropped {what} {from}→{to} ({reason})",
+                "网络：丢弃了{what_zh}，{from_zh}→{to_zh}（{reason_zh}）"
+            );
             return Ok(self.lost_envelope(env, text));
         }
         if !self.node_up(env.to) {
             let what = what(&env);
-            let why = if self.b(Node::Broker).role == Role::Retired && env.to == Node::Broker {
-                "was replaced by the promoted replica"
+            let (what, what_zh) = (what.en, what.zh);
+            let text = if self.b(Node::Broker).role == Role::Retired && env.to == Node::Broker {
+                said!(
+                    z,
+                    "network: {what} to {to} lost: {to} was replaced by the promoted replica",
+                    "网络：发往{to_zh}的{what_zh}丢失：{to_zh}已被升主的从节点取代"
+                )
             } else {
-                "is down"
+                said!(
+                    z,
+                    "network: {what} to {to} lost: {to} is down",
+                    "网络：发往{to_zh}的{what_zh}丢失：{to_zh}已宕机"
+                )
             };
-            let text = format!("network: {what} to {} lost: {} {why}", env.to, env.to);
             return Ok(self.lost_envelope(env, text));
         }
         match env.payload {
             Payload::Request { msg, attempt, oneway } => {
                 if env.to != self.master {
-                    let text = format!("network: request {msg} to {} lost: it is not the master", env.to);
+                    let text = said!(
+                        z,
+                        "network: request {msg} to {to} lost: it is not the master",
+                        "网络：发往{to_zh}的请求 {msg} 丢失：它不是主节点"
+                    );
                     self.lose(&[msg], Cause::DroppedInNetwork);
                     return Ok((Some(env.to), text, vec![msg]));
                 }
@@ -430,7 +461,7 @@ impl World {
         }
     }
 
-    fn lost_envelope(&mut self, env: Envelope, text: String) -> Out {
+    fn lost_envelope(&mut self, env: Envelope, text: Said) -> Out {
         // Only a request carries a copy nothing else holds; a delivery or a shipment is a read
         // of a stored copy, whose own fate decides the message's.
         let mut text = text;
@@ -448,9 +479,11 @@ impl World {
                 self.consumer.work.insert(work, w);
                 let life = self.consumer.life;
                 self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
-                text.push_str(&format!(
-                    "; the consumer will consume {msg} again locally in {} s",
-                    LOCAL_RETRY_MS / 1000
+                let s = LOCAL_RETRY_MS / 1000;
+                text.push(said!(
+                    self.zh,
+                    "; the consumer will consume {msg} again locally in {s} s",
+                    "；消费者将在 {s} 秒后在本地重新消费 {msg}"
                 ));
             } else {
                 self.lose(&[msg], Cause::DroppedInNetwork);
@@ -469,7 +502,8 @@ impl World {
     fn handle(&mut self, due: Due) -> Result<Out, String> {
         match due {
             Due::Transmit { msg, .. } => {
-                let text = self.transmit(msg);
+                let mut text = said!(self.zh, "producer: ", "生产者：");
+                text.push(self.transmit(msg));
                 Ok((Some(Node::Producer), text, vec![msg]))
             }
             Due::Arrive { env } => self.arrive(env),
@@ -494,14 +528,16 @@ impl World {
         (self.settings.producer_timeout_ms / (1 + u64::from(self.settings.producer_retries))).max(1)
     }
 
-    /// Sends one attempt of `msg`, which the producer holds in memory.
-    fn transmit(&mut self, msg: MsgId) -> String {
+    /// Sends one attempt of `msg`, which the producer holds in memory; says what it sent (the
+    /// caller says who).
+    fn transmit(&mut self, msg: MsgId) -> Said {
+        let z = self.zh;
         let now = self.now;
         let mode = self.settings.producer_send;
         let total = 1 + self.settings.producer_retries;
         let per_attempt = self.per_attempt_ms();
         let Some(p) = self.producer.pending.get_mut(&msg) else {
-            return format!("producer: {msg} is no longer in memory");
+            return said!(z, "{msg} is no longer in memory", "{msg} 已不在内存中");
         };
         p.attempt += 1;
         let attempt = p.attempt;
@@ -522,8 +558,11 @@ impl World {
                 if let Some(row) = self.producer.outbox.get_mut(&msg) {
                     row.state = RowState::Done;
                 }
-                format!(
-                    "producer: sent {msg} ({producer} seq {seq}) one-way to {master}; no answer will come"
+                let master_zh = master.name_zh();
+                said!(
+                    z,
+                    "sent {msg} ({producer} seq {seq}) one-way to {master}; no answer will come",
+                    "以单向发送把 {msg}（{producer} 序号 {seq}）发往{master_zh}；不会有任何响应"
                 )
             }
             SendMode::Sync | SendMode::Async => {
@@ -532,61 +571,98 @@ impl World {
                 }
                 let life = self.producer.life;
                 self.schedule(now + per_attempt, Due::AttemptTimeout { msg, attempt, life });
-                let how = if mode == SendMode::Sync { "sync" } else { "async" };
-                format!(
-                    "producer: sent {msg} ({producer} seq {seq}) to {master}, {how} attempt {attempt} of {total}, waits up to {per_attempt} ms"
+                let (how, how_zh) =
+                    if mode == SendMode::Sync { ("sync", "同步") } else { ("async", "异步") };
+                let master_zh = master.name_zh();
+                said!(
+                    z,
+                    "sent {msg} ({producer} seq {seq}) to {master}, {how} attempt {attempt} of {total}, waits up to {per_attempt} ms",
+                    "把 {msg}（{producer} 序号 {seq}）发往{master_zh}，{how_zh}发送第 {attempt}/{total} 次，最多等 {per_attempt} ms"
                 )
             }
         }
     }
 
     /// A send's budget is spent or the answer was a failure: what the app does now.
-    fn give_up(&mut self, msg: MsgId, why: &str) -> String {
+    /// `why` is what went wrong with `msg`, said without the node ("got no answer …").
+    fn give_up(&mut self, msg: MsgId, why: Said) -> Said {
+        let z = self.zh;
         self.producer.pending.remove(&msg);
+        let (why, why_zh) = (why.en, why.zh);
         if self.producer.outbox.get(&msg).is_some_and(|r| r.state == RowState::Pending) {
             self.arm_outbox_scan();
-            return format!("producer: {msg} {why}; its outbox row stays pending for the scanner");
+            return said!(
+                z,
+                "producer: {msg} {why}; its outbox row stays pending for the scanner",
+                "生产者：{msg} {why_zh}；它在本地消息表中的记录保持待发送，交给扫描任务"
+            );
         }
         match self.settings.producer_send {
             SendMode::Async => {
                 self.lose(&[msg], Cause::ErrorIgnored);
-                format!("producer: {msg} {why}; the async callback's onException only logs it")
+                said!(
+                    z,
+                    "producer: {msg} {why}; the async callback's onException only logs it",
+                    "生产者：{msg} {why_zh}；异步回调的 onException 只打了一行日志"
+                )
             }
             _ => {
                 self.info(msg).known_failed = true;
-                format!("producer: {msg} {why}; the exception reaches the caller (the send failed)")
+                said!(
+                    z,
+                    "producer: {msg} {why}; the exception reaches the caller (the send failed)",
+                    "生产者：{msg} {why_zh}；异常抛给了调用方（发送失败）"
+                )
             }
         }
     }
 
-    fn retry_or_give_up(&mut self, msg: MsgId, why: &str) -> String {
+    fn retry_or_give_up(&mut self, msg: MsgId, why: Said) -> Said {
+        let z = self.zh;
         let Some(p) = self.producer.pending.get(&msg).copied() else {
-            return format!("producer: {msg} {why}");
+            let (why, why_zh) = (why.en, why.zh);
+            return said!(z, "producer: {msg} {why}", "生产者：{msg} {why_zh}");
         };
         let elapsed = self.now - p.first_ms.unwrap_or(self.now);
         let total = 1 + self.settings.producer_retries;
         if elapsed < self.settings.producer_timeout_ms && p.attempt < total {
             let sent = self.transmit(msg);
-            format!("producer: {msg} {why}; resends. {}", sent.trim_start_matches("producer: "))
+            let (why, why_zh) = (why.en, why.zh);
+            let mut text = said!(z, "producer: {msg} {why}; resends. ", "生产者：{msg} {why_zh}；重发。");
+            text.push(sent);
+            text
         } else {
-            let why =
-                format!("{why}; no attempts or time left ({} of {total} used, {elapsed} ms)", p.attempt);
-            self.give_up(msg, &why)
+            let used = p.attempt;
+            let mut why = why;
+            why.push(said!(
+                z,
+                "; no attempts or time left ({used} of {total} used, {elapsed} ms)",
+                "；次数或时间已用完（已用 {used}/{total} 次，{elapsed} ms）"
+            ));
+            self.give_up(msg, why)
         }
     }
 
     fn attempt_timeout(&mut self, msg: MsgId, attempt: u32) -> Out {
-        let why = format!("got no answer to attempt {attempt} in {} ms", self.per_attempt_ms());
-        (Some(Node::Producer), self.retry_or_give_up(msg, &why), vec![msg])
+        let ms = self.per_attempt_ms();
+        let why = said!(
+            self.zh,
+            "got no answer to attempt {attempt} in {ms} ms",
+            "第 {attempt} 次发送在 {ms} ms 内没有收到响应"
+        );
+        (Some(Node::Producer), self.retry_or_give_up(msg, why), vec![msg])
     }
 
     fn on_response(&mut self, msg: MsgId, attempt: u32, status: SendStatus) -> Out {
+        let z = self.zh;
         let node = Some(Node::Producer);
+        let name = status.name();
         let current = self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting);
         if !current {
-            let text = format!(
-                "producer: late {} for {msg} attempt {attempt}; nobody is waiting for it",
-                status.name()
+            let text = said!(
+                z,
+                "producer: late {name} for {msg} attempt {attempt}; nobody is waiting for it",
+                "生产者：{msg} 第 {attempt} 次发送的 {name} 迟到了；已经没有人在等它"
             );
             return (node, text, vec![msg]);
         }
@@ -597,23 +673,36 @@ impl World {
         }
         let callback =
             if self.settings.producer_send == SendMode::Async { "callback onSuccess: " } else { "" };
+        let callback_zh = if callback.is_empty() { "" } else { "回调 onSuccess：" };
         if status == SendStatus::SendOk || !self.settings.producer_require_send_ok {
             self.producer.pending.remove(&msg);
-            let mut text = format!("producer: {callback}{msg} {} (attempt {attempt})", status.name());
+            let mut text = said!(
+                z,
+                "producer: {callback}{msg} {name} (attempt {attempt})",
+                "生产者：{callback_zh}{msg} {name}（第 {attempt} 次发送）"
+            );
             if status != SendStatus::SendOk {
-                text.push_str("; treated as success (require_send_ok is off)");
+                text.push(said!(
+                    z,
+                    "; treated as success (require_send_ok is off)",
+                    "；被当作成功（require_send_ok 未开启）"
+                ));
             }
             if let Some(row) = self.producer.outbox.get_mut(&msg) {
                 row.state = RowState::Done;
-                text.push_str("; outbox row marked done");
+                text.push(said!(z, "; outbox row marked done", "；本地消息表记录标记为已完成"));
             }
             return (node, text, vec![msg]);
         }
         if let Some(p) = self.producer.pending.get_mut(&msg) {
             p.awaiting = false;
         }
-        let why = format!("{callback}got {} (require_send_ok treats it as a failure)", status.name());
-        (node, self.retry_or_give_up(msg, &why), vec![msg])
+        let why = said!(
+            z,
+            "{callback}got {name} (require_send_ok treats it as a failure)",
+            "{callback_zh}收到 {name}（require_send_ok 把它当作失败）"
+        );
+        (node, self.retry_or_give_up(msg, why), vec![msg])
     }
 
     fn arm_outbox_scan(&mut self) {
@@ -640,23 +729,32 @@ impl World {
             self.transmit(msg);
             resent.push(msg);
         }
+        let z = self.zh;
         let mut parts = Vec::new();
         if !resent.is_empty() {
-            parts.push(format!("resends pending rows {}", msgs_text(&resent)));
+            parts.push(said!(z, "resends pending rows {}", "重发待发送的记录 {}", msgs_text(&resent)));
         }
         for msg in &gave_up {
             self.info(*msg).known_failed = true;
-            let alert = format!("outbox gave up on {msg} after {OUTBOX_MAX_TRIES} resends");
+            let alert = said!(
+                z,
+                "outbox gave up on {msg} after {OUTBOX_MAX_TRIES} resends",
+                "本地消息表重发 {msg} {OUTBOX_MAX_TRIES} 次后放弃"
+            );
             self.alerts.push(alert);
         }
         if !gave_up.is_empty() {
-            parts.push(format!(
+            parts.push(said!(
+                z,
                 "gives up on {} after {OUTBOX_MAX_TRIES} resends and raises an alert",
+                "重发 {OUTBOX_MAX_TRIES} 次后放弃 {}，并发出告警",
                 msgs_text(&gave_up)
             ));
         }
         let all = resent.iter().chain(&gave_up).copied().collect();
-        (Some(Node::Producer), format!("producer: outbox scanner {}", parts.join("; ")), all)
+        let mut text = said!(z, "producer: outbox scanner ", "生产者：本地消息表扫描任务");
+        text.push(Said::join(parts));
+        (Some(Node::Producer), text, all)
     }
 
     // ----- broker: store ---------------------------------------------------------------------
@@ -676,9 +774,12 @@ impl World {
         };
         let entry = self.bm(master).append(&record)?;
         let index = self.b(master).len() - 1;
-        let mut text = format!(
-            "{master}: stored {msg} at offset {index}, bytes {}..{} (page cache)",
-            entry.offset, entry.end
+        let z = self.zh;
+        let (from, to, master_zh) = (entry.offset, entry.end, master.name_zh());
+        let mut text = said!(
+            z,
+            "{master}: stored {msg} at offset {index}, bytes {from}..{to} (page cache)",
+            "{master_zh}：把 {msg} 存在位点 {index}，字节 {from}..{to}（页缓存）"
         );
         let flush = match self.settings.broker_flush {
             FlushMode::Async => {
@@ -718,23 +819,33 @@ impl World {
             if deadline < at {
                 self.schedule(deadline, Due::FlushDeadline { node: master, life, waiter });
             }
-            text.push_str(&format!("; SYNC_FLUSH: waits for the group commit at {at} ms"));
+            text.push(said!(
+                z,
+                "; SYNC_FLUSH: waits for the group commit at {at} ms",
+                "；SYNC_FLUSH：等待 {at} ms 的组提交"
+            ));
         }
         match replica {
             None => {
                 self.ship(master)?;
                 self.schedule(self.now + SLAVE_TIMEOUT_MS, Due::SlaveDeadline { node: master, life, waiter });
-                text.push_str("; SYNC_MASTER: shipped to the replica, waits for its ack");
+                text.push(said!(
+                    z,
+                    "; SYNC_MASTER: shipped to the replica, waits for its ack",
+                    "；SYNC_MASTER：已发给从节点，等待它的确认"
+                ));
             }
-            Some(ReplicaOutcome::NotAvailable) => text.push_str("; SYNC_MASTER: no replica connected"),
+            Some(ReplicaOutcome::NotAvailable) => {
+                text.push(said!(z, "; SYNC_MASTER: no replica connected", "；SYNC_MASTER：没有从节点连着"));
+            }
             _ => {}
         }
         if let Some(status) = self.respond_if_ready(master, waiter) {
-            text.push_str(&format!("; answers {}", status.name()));
+            text.push(answers(z, status));
         }
         let delivered = self.dispatch();
         if !delivered.is_empty() {
-            text.push_str("; delivers it to the consumer");
+            text.push(said!(z, "; delivers it to the consumer", "；投递给消费者"));
         }
         Ok((Some(master), text, vec![msg]))
     }
@@ -798,58 +909,94 @@ impl World {
                 }
             }
         }
-        let (text, msgs) = match flushed {
+        let (z, node_zh) = (self.zh, node.name_zh());
+        let (mut text, msgs) = match flushed {
             Some((from, to, msgs)) => (
-                format!(
+                said!(
+                    z,
                     "{node}: group commit: one msync made {} durable (bytes {from}..{to})",
+                    "{node_zh}：组提交：一次 msync 让 {} 落盘（字节 {from}..{to}）",
                     msgs_text(&msgs)
                 ),
                 msgs,
             ),
-            None => (format!("{node}: group commit: nothing left to flush"), vec![]),
+            None => (
+                said!(
+                    z,
+                    "{node}: group commit: nothing left to flush",
+                    "{node_zh}：组提交：已没有要刷的数据"
+                ),
+                vec![],
+            ),
         };
-        Ok((Some(node), text + &answers_text(&answered), msgs))
+        text.push(answers_text(z, &answered));
+        Ok((Some(node), text, msgs))
     }
 
     fn flush_tick(&mut self, node: Node) -> Result<Out, String> {
         self.bm(node).flush_tick = false;
         let interval = self.settings.broker_flush_interval_ms;
+        let (z, node_zh) = (self.zh, node.name_zh());
         Ok(match self.bm(node).flush()? {
             Some((from, to, msgs)) => (
                 Some(node),
-                format!(
+                said!(
+                    z,
                     "{node}: async flusher ({interval} ms tick) synced {} to disk (bytes {from}..{to})",
+                    "{node_zh}：异步刷盘线程（每 {interval} ms）把 {} 刷到磁盘（字节 {from}..{to}）",
                     msgs_text(&msgs)
                 ),
                 msgs,
             ),
-            None => (Some(node), format!("{node}: async flusher: nothing dirty"), vec![]),
+            None => (
+                Some(node),
+                said!(z, "{node}: async flusher: nothing dirty", "{node_zh}：异步刷盘线程：没有脏数据"),
+                vec![],
+            ),
         })
     }
 
     fn flush_deadline(&mut self, node: Node, waiter: u64) -> Out {
         let timeout = self.settings.broker_flush_timeout_ms;
+        let (z, node_zh) = (self.zh, node.name_zh());
         let Some(w) = self.bm(node).waiters.get_mut(&waiter) else {
-            return (Some(node), format!("{node}: flush watcher: nothing waiting"), vec![]);
+            return (
+                Some(node),
+                said!(z, "{node}: flush watcher: nothing waiting", "{node_zh}：刷盘监视：没有在等的请求"),
+                vec![],
+            );
         };
         w.flush = Some(FlushOutcome::TimedOut);
         let msg = w.msg;
-        let mut text = format!("{node}: {msg} not flushed within {timeout} ms (FlushDiskWatcher)");
+        let mut text = said!(
+            z,
+            "{node}: {msg} not flushed within {timeout} ms (FlushDiskWatcher)",
+            "{node_zh}：{msg} 在 {timeout} ms 内没有刷盘（FlushDiskWatcher）"
+        );
         if let Some(status) = self.respond_if_ready(node, waiter) {
-            text.push_str(&format!("; answers {}", status.name()));
+            text.push(answers(z, status));
         }
         (Some(node), text, vec![msg])
     }
 
     fn slave_deadline(&mut self, node: Node, waiter: u64) -> Out {
+        let (z, node_zh) = (self.zh, node.name_zh());
         let Some(w) = self.bm(node).waiters.get_mut(&waiter) else {
-            return (Some(node), format!("{node}: replica watcher: nothing waiting"), vec![]);
+            return (
+                Some(node),
+                said!(z, "{node}: replica watcher: nothing waiting", "{node_zh}：从节点监视：没有在等的请求"),
+                vec![],
+            );
         };
         w.replica = Some(ReplicaOutcome::TimedOut);
         let msg = w.msg;
-        let mut text = format!("{node}: the replica did not ack {msg} within {SLAVE_TIMEOUT_MS} ms");
+        let mut text = said!(
+            z,
+            "{node}: the replica did not ack {msg} within {SLAVE_TIMEOUT_MS} ms",
+            "{node_zh}：从节点没有在 {SLAVE_TIMEOUT_MS} ms 内确认 {msg}"
+        );
         if let Some(status) = self.respond_if_ready(node, waiter) {
-            text.push_str(&format!("; answers {}", status.name()));
+            text.push(answers(z, status));
         }
         (Some(node), text, vec![msg])
     }
@@ -874,35 +1021,51 @@ impl World {
 
     fn repl_ship(&mut self, node: Node) -> Result<Out, String> {
         self.bm(node).ship_tick = false;
+        let (z, node_zh) = (self.zh, node.name_zh());
         if !self.slave_available() {
             return Ok((
                 Some(node),
-                format!("{node}: HA service: no replica connected, nothing shipped"),
+                said!(
+                    z,
+                    "{node}: HA service: no replica connected, nothing shipped",
+                    "{node_zh}：HA 服务：没有从节点连着，什么也没发"
+                ),
                 vec![],
             ));
         }
         let msgs = self.ship(node)?;
         let text = if msgs.is_empty() {
-            format!("{node}: HA service: the replica is up to date")
+            said!(z, "{node}: HA service: the replica is up to date", "{node_zh}：HA 服务：从节点已是最新")
         } else {
-            format!("{node}: HA service shipped {} to the replica (ASYNC_MASTER)", msgs_text(&msgs))
+            said!(
+                z,
+                "{node}: HA service shipped {} to the replica (ASYNC_MASTER)",
+                "{node_zh}：HA 服务把 {} 发给从节点（ASYNC_MASTER）",
+                msgs_text(&msgs)
+            )
         };
         Ok((Some(node), text, msgs))
     }
 
     /// The replica reconnected (restart, heal, replication switched on): ship from its end.
-    fn reconnect_replica(&mut self) -> Result<String, String> {
+    fn reconnect_replica(&mut self) -> Result<Said, String> {
         if !self.slave_available() || self.settings.broker_replication == Replication::None {
-            return Ok(String::new());
+            return Ok(Said::default());
         }
         let have = self.b(Node::Replica).len();
         let master = self.master;
         self.bm(master).shipped = have;
         let msgs = self.ship(master)?;
         Ok(if msgs.is_empty() {
-            String::new()
+            Said::default()
         } else {
-            format!("; {master} ships {} to the replica to catch it up", msgs_text(&msgs))
+            let master_zh = master.name_zh();
+            said!(
+                self.zh,
+                "; {master} ships {} to the replica to catch it up",
+                "；{master_zh}把 {} 发给从节点，让它追上",
+                msgs_text(&msgs)
+            )
         })
     }
 
@@ -914,10 +1077,16 @@ impl World {
         records: &[Record],
         msgs: Vec<MsgId>,
     ) -> Result<Out, String> {
+        let (z, node_zh) = (self.zh, node.name_zh());
         if self.b(node).role != Role::Slave || life != self.b(self.master).life {
             return Ok((
                 Some(node),
-                format!("{node}: ignored a stale shipment of {}", msgs_text(&msgs)),
+                said!(
+                    z,
+                    "{node}: ignored a stale shipment of {}",
+                    "{node_zh}：忽略了过期的复制数据 {}",
+                    msgs_text(&msgs)
+                ),
                 msgs,
             ));
         }
@@ -931,9 +1100,14 @@ impl World {
         }
         let have = self.b(node).len();
         let mut text = if appended.is_empty() {
-            format!("{node}: already has {}", msgs_text(&msgs))
+            said!(z, "{node}: already has {}", "{node_zh}：已经有 {}", msgs_text(&msgs))
         } else {
-            format!("{node}: appended {} (bytes {start}..{end}, page cache)", msgs_text(&appended))
+            said!(
+                z,
+                "{node}: appended {} (bytes {start}..{end}, page cache)",
+                "{node_zh}：追加了 {}（字节 {start}..{end}，页缓存）",
+                msgs_text(&appended)
+            )
         };
         if !appended.is_empty() {
             match self.settings.replica_flush {
@@ -945,19 +1119,24 @@ impl World {
                         self.bm(node).group_commit_at = Some(at);
                         self.schedule(at, Due::GroupCommit { node, life });
                     }
-                    text.push_str("; its SYNC_FLUSH will msync it");
+                    text.push(said!(z, "; its SYNC_FLUSH will msync it", "；它的 SYNC_FLUSH 会 msync"));
                 }
             }
         }
         let master = self.master;
         self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { life, records: have });
-        text.push_str(&format!("; acks {}", plural(have as usize, "record")));
+        text.push(said!(z, "; acks {}", "；确认共 {have} 条记录"; en: plural(have as usize, "record")));
         Ok((Some(node), text, msgs))
     }
 
     fn on_replica_ack(&mut self, node: Node, life: u32, records: u64) -> Result<Out, String> {
+        let (z, node_zh) = (self.zh, node.name_zh());
         if node != self.master || life != self.b(node).life {
-            return Ok((Some(node), format!("{node}: ignored a stale replica ack"), vec![]));
+            return Ok((
+                Some(node),
+                said!(z, "{node}: ignored a stale replica ack", "{node_zh}：忽略了过期的从节点确认"),
+                vec![],
+            ));
         }
         let b = self.bm(node);
         b.replica_acked = b.replica_acked.max(records);
@@ -978,16 +1157,17 @@ impl World {
                 }
             }
         }
-        let mut text = format!("{node}: replica has {}", plural(records as usize, "record"));
+        let mut text = said!(z, "{node}: replica has {}", "{node_zh}：从节点已有 {records} 条记录"; en: plural(records as usize, "record"));
         // A replication envelope was lost: start again from what the replica has.
         let in_flight = self.net.envelopes.values().any(|e| e.kind == EnvelopeKind::Replicate);
         if records < self.b(node).shipped && !in_flight {
             self.bm(node).shipped = records;
             let msgs = self.ship(node)?;
-            text.push_str(&format!("; reships {}", msgs_text(&msgs)));
+            text.push(said!(z, "; reships {}", "；重新发送 {}", msgs_text(&msgs)));
         }
         let msgs = answered.iter().map(|(m, _)| *m).collect();
-        Ok((Some(node), text + &answers_text(&answered), msgs))
+        text.push(answers_text(z, &answered));
+        Ok((Some(node), text, msgs))
     }
 
     fn persist_offsets(&mut self, node: Node) -> Out {
@@ -995,10 +1175,15 @@ impl World {
         b.persist_tick = false;
         b.persisted = b.committed;
         let persisted = b.persisted;
-        let mut text = format!("{node}: persisted consumer offset {persisted} to disk (consumerOffset.json)");
+        let (z, node_zh) = (self.zh, node.name_zh());
+        let mut text = said!(
+            z,
+            "{node}: persisted consumer offset {persisted} to disk (consumerOffset.json)",
+            "{node_zh}：把消费位点 {persisted} 持久化到磁盘（consumerOffset.json）"
+        );
         if self.settings.broker_replication != Replication::None && self.slave_available() {
             self.bm(Node::Replica).synced_offset = persisted;
-            text.push_str("; the replica syncs it");
+            text.push(said!(z, "; the replica syncs it", "；从节点同步了它"));
         }
         (Some(node), text, vec![])
     }
@@ -1037,20 +1222,43 @@ impl World {
     }
 
     fn retry_due(&mut self, node: Node, entry: u64) -> Out {
+        let (z, node_zh) = (self.zh, node.name_zh());
         let Some(r) = self.b(node).retry.get(&entry).copied() else {
-            return (Some(node), format!("{node}: retry entry gone"), vec![]);
+            return (Some(node), said!(z, "{node}: retry entry gone", "{node_zh}：重试条目已不存在"), vec![]);
         };
+        let (n, msg) = (r.reconsume, r.msg);
         if !self.b(node).consumer_online || node != self.master {
-            let text = format!("{node}: retry {} of {} is due; the consumer is offline", r.reconsume, r.msg);
-            return (Some(node), text, vec![r.msg]);
+            let text = said!(
+                z,
+                "{node}: retry {n} of {msg} is due; the consumer is offline",
+                "{node_zh}：{msg} 的第 {n} 次重试到期；消费者不在线"
+            );
+            return (Some(node), text, vec![msg]);
         }
         self.deliver_retry(node, entry);
-        (Some(node), format!("{node}: delivers {} again (retry {})", r.msg, r.reconsume), vec![r.msg])
+        (
+            Some(node),
+            said!(
+                z,
+                "{node}: delivers {msg} again (retry {n})",
+                "{node_zh}：再次投递 {msg}（第 {n} 次重试）"
+            ),
+            vec![msg],
+        )
     }
 
     fn on_commit(&mut self, node: Node, epoch: u32, offset: Option<u64>, verdict: Option<Verdict>) -> Out {
+        let (z, node_zh) = (self.zh, node.name_zh());
         if node != self.master {
-            return (Some(node), format!("{node}: ignored a commit (not the master)"), vec![]);
+            return (
+                Some(node),
+                said!(
+                    z,
+                    "{node}: ignored a commit (not the master)",
+                    "{node_zh}：忽略了一次位点提交（不是主节点）"
+                ),
+                vec![],
+            );
         }
         let mut parts = Vec::new();
         let mut msgs = Vec::new();
@@ -1061,7 +1269,7 @@ impl World {
             if v > self.b(node).committed {
                 self.bm(node).committed = v;
                 self.arm_persist(node);
-                parts.push(format!("committed offset {v} (in memory)"));
+                parts.push(said!(z, "committed offset {v} (in memory)", "提交了消费位点 {v}（在内存中）"));
             }
         }
         match verdict {
@@ -1075,8 +1283,16 @@ impl World {
                 }
                 if reconsume >= self.settings.consumer_max_retries {
                     self.bm(node).dlq.push(msg);
-                    self.alerts.push(format!("{msg} dead-lettered after {reconsume} retries"));
-                    parts.push(format!("{msg} moved to the dead-letter queue after {reconsume} retries"));
+                    self.alerts.push(said!(
+                        z,
+                        "{msg} dead-lettered after {reconsume} retries",
+                        "{msg} 重试 {reconsume} 次后进入死信队列"
+                    ));
+                    parts.push(said!(
+                        z,
+                        "{msg} moved to the dead-letter queue after {reconsume} retries",
+                        "{msg} 重试 {reconsume} 次后被移入死信队列"
+                    ));
                 } else {
                     let n = reconsume + 1;
                     let delay = retry_delay_ms(n);
@@ -1087,24 +1303,36 @@ impl World {
                     b.retry.insert(entry, RetryEntry { msg, reconsume: n, due_ms, delivered: false });
                     let life = b.life;
                     self.schedule(due_ms, Due::RetryReady { node, entry, life });
-                    parts.push(format!("{msg} scheduled for retry {n} in {}", duration_text(delay)));
+                    parts.push(said!(
+                        z,
+                        "{msg} scheduled for retry {n} in {}",
+                        "{msg} 安排在 {} 后第 {n} 次重试",
+                        duration_text(delay)
+                    ));
                 }
             }
             _ => {}
         }
         if parts.is_empty() {
-            parts.push("commit changes nothing".to_owned());
+            parts.push(said!(z, "commit changes nothing", "这次提交没有改变什么"));
         }
-        (Some(node), format!("{node}: {}", parts.join("; ")), msgs)
+        let mut text = said!(z, "{node}: ", "{node_zh}：");
+        text.push(Said::join(parts));
+        (Some(node), text, msgs)
     }
 
     fn rejoin(&mut self, epoch: u32, from: Option<u64>) -> Out {
         let master = self.master;
+        let (z, master_zh) = (self.zh, master.name_zh());
         if !self.node_up(master) || !self.net.connected(master, Node::Consumer) {
             self.consumer.needs_repull = true;
             return (
                 Some(Node::Consumer),
-                format!("consumer: cannot reach {master}; will pull when it can"),
+                said!(
+                    z,
+                    "consumer: cannot reach {master}; will pull when it can",
+                    "消费者：连不上{master_zh}；能连上时再拉取"
+                ),
                 vec![],
             );
         }
@@ -1117,11 +1345,19 @@ impl World {
         b.consumer_online = true;
         b.pull_pos = pos;
         let mut text = match from {
-            None => format!("{master}: consumer rejoined; pulls from its committed offset {pos}"),
-            Some(_) => format!("{master}: consumer pulls again from offset {pos}"),
+            None => said!(
+                z,
+                "{master}: consumer rejoined; pulls from its committed offset {pos}",
+                "{master_zh}：消费者重新加入；从已提交的位点 {pos} 开始拉取"
+            ),
+            Some(_) => said!(
+                z,
+                "{master}: consumer pulls again from offset {pos}",
+                "{master_zh}：消费者从位点 {pos} 重新拉取"
+            ),
         };
         if self.consumer.next_offset.is_some_and(|n| n > pos) {
-            text.push_str(" (offset corrected to the end of the log)");
+            text.push(said!(z, " (offset corrected to the end of the log)", "（位点被修正到日志末尾）"));
         }
         // The pull response tells the consumer where this pull starts.
         self.consumer.next_offset = Some(pos);
@@ -1133,7 +1369,12 @@ impl World {
         }
         let sent = self.dispatch();
         if !sent.is_empty() || !msgs.is_empty() {
-            text.push_str(&format!("; delivers {}", msgs_text(&[msgs.clone(), sent.clone()].concat())));
+            text.push(said!(
+                z,
+                "; delivers {}",
+                "；投递 {}",
+                msgs_text(&[msgs.clone(), sent.clone()].concat())
+            ));
         }
         msgs.extend(sent);
         (Some(master), text, msgs)
@@ -1154,44 +1395,77 @@ impl World {
 
     fn pull_timeout(&mut self) -> Out {
         let node = Some(Node::Consumer);
+        let z = self.zh;
         if !self.net.connected(Node::Consumer, self.master) || !self.node_up(self.master) {
             self.consumer.needs_repull = true;
             return (
                 node,
-                "consumer: pull timed out; the broker is unreachable, will pull when it is".into(),
+                said!(
+                    z,
+                    "consumer: pull timed out; the broker is unreachable, will pull when it is",
+                    "消费者：拉取超时；Broker 连不上，能连上时再拉取"
+                ),
                 vec![],
             );
         }
         let from = self.consumer.next_offset;
         self.repull(from);
-        let at = from.map_or("its committed offset".to_owned(), |o| format!("offset {o}"));
-        (node, format!("consumer: pull timed out (response lost); pulls again from {at}"), vec![])
+        let text = match from {
+            Some(o) => said!(
+                z,
+                "consumer: pull timed out (response lost); pulls again from offset {o}",
+                "消费者：拉取超时（响应丢失）；从位点 {o} 重新拉取"
+            ),
+            None => said!(
+                z,
+                "consumer: pull timed out (response lost); pulls again from its committed offset",
+                "消费者：拉取超时（响应丢失）；从已提交的位点重新拉取"
+            ),
+        };
+        (node, text, vec![])
     }
 
     fn on_delivery(&mut self, epoch: u32, item: Item, msg: MsgId, reconsume: u32) -> Out {
         let node = Some(Node::Consumer);
+        let z = self.zh;
         if epoch != self.consumer.epoch {
-            return (node, format!("consumer: ignored {msg} from an earlier pull"), vec![msg]);
+            return (
+                node,
+                said!(
+                    z,
+                    "consumer: ignored {msg} from an earlier pull",
+                    "消费者：忽略了之前那次拉取的 {msg}"
+                ),
+                vec![msg],
+            );
         }
         let label = match item {
             Item::Main(offset) => {
                 if let Some(next) = self.consumer.next_offset
                     && next != offset
                 {
-                    let text =
-                        format!("consumer: ignored {msg} at offset {offset}: it pulls offset {next} first");
+                    let text = said!(
+                        z,
+                        "consumer: ignored {msg} at offset {offset}: it pulls offset {next} first",
+                        "消费者：忽略了位点 {offset} 的 {msg}：它要先拉取位点 {next}"
+                    );
                     return (node, text, vec![msg]);
                 }
                 self.consumer.next_offset = Some(offset + 1);
                 self.consumer.in_flight.insert(offset);
-                format!("offset {offset}")
+                said!(z, "offset {offset}", "位点 {offset}")
             }
-            Item::Retry(_) => format!("retry {reconsume}"),
+            Item::Retry(_) => said!(z, "retry {reconsume}", "第 {reconsume} 次重试"),
         };
         let info = self.info(msg);
         info.deliveries += 1;
         let (producer, seq, n) = (info.producer, info.seq, info.deliveries);
-        let mut text = format!("consumer: received {msg} ({label}, delivery {n})");
+        let (label, label_zh) = (label.en, label.zh);
+        let mut text = said!(
+            z,
+            "consumer: received {msg} ({label}, delivery {n})",
+            "消费者：收到 {msg}（{label_zh}，第 {n} 次投递）"
+        );
         if self.settings.consumer_check_seq {
             let expected = *self.consumer.seq_next.get(&producer).unwrap_or(&1);
             if seq > expected {
@@ -1205,12 +1479,20 @@ impl World {
                     self.info(*id).detected = true;
                 }
                 let gap = if seq - expected == 1 {
-                    format!("seq {expected}")
+                    format!("{expected}")
                 } else {
-                    format!("seq {expected}..{}", seq - 1)
+                    format!("{expected}..{}", seq - 1)
                 };
-                self.alerts.push(format!("sequence gap: {producer} {gap} missing before seq {seq}"));
-                text.push_str(&format!("; sequence check: {producer} {gap} missing (gap detected)"));
+                self.alerts.push(said!(
+                    z,
+                    "sequence gap: {producer} seq {gap} missing before seq {seq}",
+                    "序号缺口：{producer} 在序号 {seq} 之前缺少序号 {gap}"
+                ));
+                text.push(said!(
+                    z,
+                    "; sequence check: {producer} seq {gap} missing (gap detected)",
+                    "；序号检查：{producer} 缺少序号 {gap}（发现缺口）"
+                ));
             }
             if seq >= expected {
                 self.consumer.seq_next.insert(producer, seq + 1);
@@ -1227,10 +1509,14 @@ impl World {
             let payload =
                 Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(item)) };
             self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
-            text.push_str(if async_mode {
-                "; async mode: reports CONSUME_SUCCESS now and hands the work to a thread"
+            text.push(if async_mode {
+                said!(
+                    z,
+                    "; async mode: reports CONSUME_SUCCESS now and hands the work to a thread",
+                    "；异步模式：立刻返回 CONSUME_SUCCESS，把业务处理交给另一个线程"
+                )
             } else {
-                "; commits before processing"
+                said!(z, "; commits before processing", "；先提交位点再处理")
             });
         }
         let work = self.consumer.next_work;
@@ -1238,14 +1524,15 @@ impl World {
         self.consumer.work.insert(work, Work { msg, item, reconsume, reported_early: early, async_mode });
         let life = self.consumer.life;
         self.schedule(self.now + PROCESS_MS, Due::ProcessDone { work, life });
-        text.push_str(&format!("; processing ({PROCESS_MS} ms)"));
+        text.push(said!(z, "; processing ({PROCESS_MS} ms)", "；处理中（{PROCESS_MS} ms）"));
         (node, text, vec![msg])
     }
 
     fn process_done(&mut self, id: u64) -> Out {
         let node = Some(Node::Consumer);
+        let z = self.zh;
         let Some(w) = self.consumer.work.remove(&id) else {
-            return (node, "consumer: nothing to finish".into(), vec![]);
+            return (node, said!(z, "consumer: nothing to finish", "消费者：没有要完成的处理"), vec![]);
         };
         let msg = w.msg;
         let master = self.master;
@@ -1255,8 +1542,10 @@ impl World {
                 let cause =
                     if w.async_mode { Cause::AsyncConsumeFailed } else { Cause::CommittedBeforeProcessing };
                 self.lose(&[msg], cause);
-                let text = format!(
-                    "consumer: business logic failed on {msg}, but success was already reported; nobody will retry it"
+                let text = said!(
+                    z,
+                    "consumer: business logic failed on {msg}, but success was already reported; nobody will retry it",
+                    "消费者：{msg} 的业务处理失败了，但之前已经报告了成功；没有人会重试它"
                 );
                 return (node, text, vec![msg]);
             }
@@ -1271,23 +1560,39 @@ impl World {
                 master,
                 Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(verdict) },
             );
-            let text =
-                format!("consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry");
+            let text = said!(
+                z,
+                "consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry",
+                "消费者：{msg} 的业务处理失败：返回 RECONSUME_LATER，把它发回 Broker 等待重试"
+            );
             return (node, text, vec![msg]);
         }
         let idempotent = self.settings.consumer_idempotent;
         let mut text = if idempotent && self.consumer.dedupe.contains(&msg) {
-            format!("consumer: {msg} is already in the dedupe store; effect skipped")
+            said!(
+                z,
+                "consumer: {msg} is already in the dedupe store; effect skipped",
+                "消费者：{msg} 已在去重表中；跳过业务处理"
+            )
         } else {
             if idempotent {
                 self.consumer.dedupe.insert(msg);
             }
             let info = self.info(msg);
             info.effects += 1;
-            if info.effects == 1 {
-                format!("consumer: processed {msg} (business effect applied)")
+            let effects = info.effects;
+            if effects == 1 {
+                said!(
+                    z,
+                    "consumer: processed {msg} (business effect applied)",
+                    "消费者：处理完 {msg}（业务效果已生效）"
+                )
             } else {
-                format!("consumer: processed {msg} AGAIN (effect #{}: a duplicate)", info.effects)
+                said!(
+                    z,
+                    "consumer: processed {msg} AGAIN (effect #{effects}: a duplicate)",
+                    "消费者：又一次处理了 {msg}（第 {effects} 次生效：重复消费）"
+                )
             }
         };
         if !w.reported_early {
@@ -1299,9 +1604,9 @@ impl World {
                 Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(w.item)) };
             self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
             if let Some(o) = offset {
-                text.push_str(&format!("; commits offset {o}"));
+                text.push(said!(z, "; commits offset {o}", "；提交位点 {o}"));
             } else {
-                text.push_str("; acks it");
+                text.push(said!(z, "; acks it", "；确认它"));
             }
         }
         (node, text, vec![msg])
@@ -1319,15 +1624,30 @@ impl World {
             Command::Restart(node) => self.cmd_restart(*node)?,
             Command::DropNext(kind) => {
                 self.net.armed.insert(*kind);
-                Ok((None, format!("network: the next {} envelope will be dropped", kind.name()), vec![]))
+                let name = kind.name();
+                let name_zh = match kind {
+                    DropKind::Request => "请求",
+                    DropKind::Response => "响应",
+                    DropKind::Delivery => "投递",
+                    DropKind::Commit => "位点提交",
+                };
+                let text = said!(
+                    self.zh,
+                    "network: the next {name} envelope will be dropped",
+                    "网络：下一个{name_zh}（{name}）将被丢弃"
+                );
+                Ok((None, text, vec![]))
             }
             Command::Partition(node) => self.cmd_partition(*node),
             Command::Heal => self.cmd_heal()?,
             Command::FailNext(n) => {
                 self.consumer.fail_next += n;
-                let text = format!(
+                let fails = self.consumer.fail_next;
+                let text = said!(
+                    self.zh,
                     "consumer: the business logic will fail for the next {}",
-                    plural(self.consumer.fail_next as usize, "delivery").replace("deliverys", "deliveries")
+                    "消费者：接下来 {fails} 次业务处理会失败"; en:
+                    plural(fails as usize, "delivery").replace("deliverys", "deliveries")
                 );
                 Ok((Some(Node::Consumer), text, vec![]))
             }
@@ -1360,10 +1680,20 @@ impl World {
             ids.push(id);
         }
         let last_seq = first_seq + n - 1;
-        let seqs = if n == 1 { format!("seq {first_seq}") } else { format!("seq {first_seq}..{last_seq}") };
-        let mut text = format!("producer: created {} ({producer} {seqs}) in memory", msgs_text(&ids));
+        let seqs = if n == 1 { format!("{first_seq}") } else { format!("{first_seq}..{last_seq}") };
+        let z = self.zh;
+        let mut text = said!(
+            z,
+            "producer: created {} ({producer} seq {seqs}) in memory",
+            "生产者：在内存中创建了 {}（{producer} 序号 {seqs}）",
+            msgs_text(&ids)
+        );
         if self.settings.producer_outbox {
-            text.push_str("; wrote them to the outbox (local message table) first");
+            text.push(said!(
+                z,
+                "; wrote them to the outbox (local message table) first",
+                "；先写入了本地消息表（outbox）"
+            ));
         }
         Ok((Some(Node::Producer), text, ids))
     }
@@ -1373,9 +1703,9 @@ impl World {
             return Ok(Err(e.to_string()));
         }
         let help = crate::settings::spec(key).map_or("", |s| s.help);
-        let mut text = format!("settings: {key} = {value} ({help})");
+        let mut text = said!(self.zh, "settings: {key} = {value} ({help})", "设置：{key} = {value}");
         if key == "broker.replication" {
-            text.push_str(&self.reconnect_replica()?);
+            text.push(self.reconnect_replica()?);
         }
         Ok(Ok((None, text, vec![])))
     }
@@ -1384,11 +1714,13 @@ impl World {
         if !self.node_up(node) {
             return Ok(Err(format!("crash {node}: {node} is already down")));
         }
-        let how = match kind {
-            CrashKind::Process => "killed (process crash)",
-            CrashKind::Power => "lost power",
-            CrashKind::Disk => "lost its disk",
+        let z = self.zh;
+        let (how, how_zh) = match kind {
+            CrashKind::Process => ("killed (process crash)", "进程被 kill（进程崩溃）"),
+            CrashKind::Power => ("lost power", "断电"),
+            CrashKind::Disk => ("lost its disk", "磁盘损坏"),
         };
+        let node_zh = node.name_zh();
         let out = match node {
             Node::Producer => {
                 let p = &mut self.producer;
@@ -1398,12 +1730,23 @@ impl World {
                 let lost: Vec<MsgId> = std::mem::take(&mut p.pending).into_keys().collect();
                 let rows = p.pending_rows();
                 self.lose(&lost, Cause::ProducerCrashedUnsent);
-                let mut text = format!("producer: {how}; its memory is gone");
+                let mut text =
+                    said!(z, "producer: {how}; its memory is gone", "生产者：{how_zh}；内存中的数据没了");
                 if !lost.is_empty() {
-                    text.push_str(&format!(" with {} (unsent or awaiting a result)", msgs_text(&lost)));
+                    text.push(said!(
+                        z,
+                        " with {} (unsent or awaiting a result)",
+                        "，包括 {}（未发送或在等结果）",
+                        msgs_text(&lost)
+                    ));
                 }
                 if rows > 0 {
-                    text.push_str(&format!("; the outbox keeps {}", plural(rows, "pending row")));
+                    text.push(said!(
+                        z,
+                        "; the outbox keeps {}",
+                        "；本地消息表还保留着 {rows} 条待发送记录"; en:
+                        plural(rows, "pending row")
+                    ));
                 }
                 (Some(node), text, lost)
             }
@@ -1417,7 +1760,7 @@ impl World {
                 let master = self.master;
                 self.bm(master).consumer_online = false;
                 let mut lost = Vec::new();
-                let mut text = format!("consumer: {how}");
+                let mut text = said!(z, "consumer: {how}", "消费者：{how_zh}");
                 for w in &work {
                     if w.reported_early {
                         let cause = if w.async_mode {
@@ -1431,10 +1774,20 @@ impl World {
                 }
                 let all: Vec<MsgId> = work.iter().map(|w| w.msg).collect();
                 if !all.is_empty() {
-                    text.push_str(&format!("; work in progress on {} is gone", msgs_text(&all)));
+                    text.push(said!(
+                        z,
+                        "; work in progress on {} is gone",
+                        "；正在处理的 {} 没了",
+                        msgs_text(&all)
+                    ));
                 }
                 if !lost.is_empty() {
-                    text.push_str(&format!(" (already reported done: {})", msgs_text(&lost)));
+                    text.push(said!(
+                        z,
+                        " (already reported done: {})",
+                        "（已报告完成的：{}）",
+                        msgs_text(&lost)
+                    ));
                 }
                 (Some(node), text, all)
             }
@@ -1447,40 +1800,54 @@ impl World {
                     if kind == CrashKind::Disk { Cause::LostWithDisk } else { Cause::LostInPageCache };
                 self.lose(&report.cut, cause);
                 self.lose(&report.retry_lost, Cause::LostWithDisk);
-                let mut text = format!("{node}: {how}");
+                let mut text = said!(z, "{node}: {how}", "{node_zh}：{how_zh}");
                 match kind {
-                    CrashKind::Process => text.push_str(&format!(
-                        "; its memory is gone, the page cache keeps bytes 0..{written} ({flushed} on disk)"
+                    CrashKind::Process => text.push(said!(
+                        z,
+                        "; its memory is gone, the page cache keeps bytes 0..{written} ({flushed} on disk)",
+                        "；进程内存没了，页缓存仍保留字节 0..{written}（磁盘上 {flushed}）"
                     )),
                     CrashKind::Power => {
                         if report.cut.is_empty() {
-                            text.push_str(&format!(
-                                "; nothing was only in the page cache (bytes 0..{flushed} on disk)"
+                            text.push(said!(
+                                z,
+                                "; nothing was only in the page cache (bytes 0..{flushed} on disk)",
+                                "；没有只在页缓存里的数据（字节 0..{flushed} 已在磁盘上）"
                             ));
                         } else {
-                            text.push_str(&format!(
-                                "; the page cache is gone: {} (bytes {}..{}) never reached disk",
-                                msgs_text(&report.cut),
-                                report.cut_bytes.0,
-                                report.cut_bytes.1
+                            let (from, to) = report.cut_bytes;
+                            text.push(said!(
+                                z,
+                                "; the page cache is gone: {} (bytes {from}..{to}) never reached disk",
+                                "；页缓存没了：{}（字节 {from}..{to}）没来得及落盘",
+                                msgs_text(&report.cut)
                             ));
                         }
                         if report.torn_bytes > 0 {
-                            text.push_str(&format!(
-                                "; a torn write left {} garbage bytes",
-                                report.torn_bytes
+                            let torn = report.torn_bytes;
+                            text.push(said!(
+                                z,
+                                "; a torn write left {torn} garbage bytes",
+                                "；写了一半的数据留下 {torn} 字节垃圾"
                             ));
                         }
                     }
                     CrashKind::Disk => {
                         let all = [report.cut.clone(), report.retry_lost.clone()].concat();
-                        text.push_str(&format!("; its files are gone with {}", msgs_text(&all)));
+                        text.push(said!(
+                            z,
+                            "; its files are gone with {}",
+                            "；它的文件连同 {} 一起没了",
+                            msgs_text(&all)
+                        ));
                     }
                 }
                 if is_master {
-                    text.push_str(&format!(
-                        "; consumer offset back to the persisted {}",
-                        self.b(node).committed
+                    let committed = self.b(node).committed;
+                    text.push(said!(
+                        z,
+                        "; consumer offset back to the persisted {committed}",
+                        "；消费位点退回到已持久化的 {committed}"
                     ));
                 }
                 let msgs = [report.cut, report.retry_lost].concat();
@@ -1504,11 +1871,18 @@ impl World {
                 p.id = crate::ids::ProducerId(p.id.0 + 1);
                 p.next_seq = 1;
                 let rows = p.rows_to_scan().len();
-                let mut text = format!("producer: restarted as {} (sequence numbers start again at 1)", p.id);
+                let (z, id) = (self.zh, p.id);
+                let mut text = said!(
+                    z,
+                    "producer: restarted as {id} (sequence numbers start again at 1)",
+                    "生产者：以 {id} 身份重启（序号重新从 1 开始）"
+                );
                 if rows > 0 {
                     self.arm_outbox_scan();
-                    text.push_str(&format!(
+                    text.push(said!(
+                        z,
                         "; the outbox scanner will resend {}",
+                        "；本地消息表扫描任务会重发 {rows} 条待发送记录"; en:
                         plural(rows, "pending row")
                     ));
                 }
@@ -1517,13 +1891,20 @@ impl World {
             Node::Consumer => {
                 self.consumer.up = true;
                 self.repull(None);
-                let text = "consumer: restarted; asks the broker for its committed offset".to_owned();
+                let text = said!(
+                    self.zh,
+                    "consumer: restarted; asks the broker for its committed offset",
+                    "消费者：重启；向 Broker 查询已提交的消费位点"
+                );
                 Ok(Ok((Some(node), text, vec![])))
             }
             Node::Broker | Node::Replica => {
-                let (line, cut) = self.bm(node).restart()?;
+                let z = self.zh;
+                let (line, cut) = self.bm(node).restart(z)?;
                 self.lose(&cut, Cause::LostInPageCache);
-                let mut text = format!("{node}: restarted; {line}");
+                let node_zh = node.name_zh();
+                let mut text = said!(z, "{node}: restarted; ", "{node_zh}：重启；");
+                text.push(line);
                 let b = self.b(node);
                 if b.written_pos > b.flushed_pos {
                     let flush = if node == self.master {
@@ -1536,7 +1917,8 @@ impl World {
                     }
                 }
                 if node == self.master {
-                    text.push_str(&format!("; consumer offset {}", self.b(node).committed));
+                    let committed = self.b(node).committed;
+                    text.push(said!(z, "; consumer offset {committed}", "；消费位点 {committed}"));
                     let life = self.b(node).life;
                     let now = self.now;
                     let entries: Vec<(u64, u64)> = self
@@ -1560,15 +1942,18 @@ impl World {
                     let (master_len, slave_len) = (self.b(node).len(), self.b(Node::Replica).len());
                     if self.slave().is_some() && self.b(Node::Replica).up && slave_len > master_len {
                         let report = self.brokers[1].crash(CrashKind::Disk, &mut self.rng)?;
-                        self.brokers[1].restart()?;
+                        self.brokers[1].restart(z)?;
                         self.lose(&report.cut, Cause::LostInPageCache);
-                        text.push_str(&format!(
+                        let extra = slave_len - master_len;
+                        text.push(said!(
+                            z,
                             "; the replica holds {} past the recovered log, so it discards its copy and re-syncs",
-                            plural((slave_len - master_len) as usize, "record")
+                            "；从节点比恢复后的日志多出 {extra} 条记录，所以丢弃自己的副本重新同步"; en:
+                            plural(extra as usize, "record")
                         ));
                     }
                 }
-                text.push_str(&self.reconnect_replica()?);
+                text.push(self.reconnect_replica()?);
                 Ok(Ok((Some(node), text, cut)))
             }
         }
@@ -1580,9 +1965,16 @@ impl World {
         }
         self.net.partition(node);
         let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
-        let mut text = format!("network: {node} is cut off from every other node");
+        let (z, node_zh) = (self.zh, node.name_zh());
+        let mut text =
+            said!(z, "network: {node} is cut off from every other node", "网络：{node_zh}与其他所有节点断开");
         if doomed > 0 {
-            text.push_str(&format!("; {} in flight will be lost", plural(doomed, "envelope")));
+            text.push(said!(
+                z,
+                "; {} in flight will be lost",
+                "；正在传输的 {doomed} 个网络包将会丢失"; en:
+                plural(doomed, "envelope")
+            ));
         }
         Ok((Some(node), text, vec![]))
     }
@@ -1593,17 +1985,20 @@ impl World {
             return Ok(Err("heal: nothing is partitioned".into()));
         }
         let names: Vec<&str> = was.iter().map(|n| n.name()).collect();
-        let mut text = format!("network: healed; {} reconnected", names.join(", "));
+        let names_zh: Vec<&str> = was.iter().map(|n| n.name_zh()).collect();
+        let z = self.zh;
+        let (names, names_zh) = (names.join(", "), names_zh.join("、"));
+        let mut text = said!(z, "network: healed; {names} reconnected", "网络：已恢复；{names_zh}重新连上");
         let master = self.master;
         if self.consumer.up
             && (self.consumer.needs_repull || was.contains(&Node::Consumer) || was.contains(&master))
         {
             let from = self.consumer.next_offset;
             self.repull(from);
-            text.push_str("; the consumer pulls again");
+            text.push(said!(z, "; the consumer pulls again", "；消费者重新拉取"));
         }
         if was.contains(&Node::Replica) || was.contains(&master) {
-            text.push_str(&self.reconnect_replica()?);
+            text.push(self.reconnect_replica()?);
         }
         Ok(Ok((None, text, vec![])))
     }
@@ -1647,12 +2042,15 @@ impl World {
         let committed = r.committed;
         self.master = Node::Replica;
         let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
-        let mut text = format!(
+        let (z, records) = (self.zh, has.len());
+        let mut text = said!(
+            z,
             "replica: promoted to master with {} (consumer offset {committed})",
-            plural(has.len(), "record")
+            "从节点：升为主节点，带着 {records} 条记录（消费位点 {committed}）"; en:
+            plural(records, "record")
         );
         if !had_only_old.is_empty() {
-            text.push_str(&format!("; it never had {}", msgs_text(&had_only_old)));
+            text.push(said!(z, "; it never had {}", "；它从未收到 {}", msgs_text(&had_only_old)));
         }
         if self.settings.broker_flush == FlushMode::Async
             && self.b(Node::Replica).written_pos > self.b(Node::Replica).flushed_pos
@@ -1663,7 +2061,7 @@ impl World {
             self.repull(None);
             self.consumer.next_offset = None;
             self.consumer.in_flight.clear();
-            text.push_str("; the consumer switches to it");
+            text.push(said!(z, "; the consumer switches to it", "；消费者切换到它"));
         }
         Ok(Ok((Some(Node::Replica), text, had_only_old)))
     }
@@ -1870,19 +2268,29 @@ impl World {
     }
 }
 
-fn answers_text(answered: &[(MsgId, SendStatus)]) -> String {
+/// `; answers SEND_OK to m1, m2, answers FLUSH_DISK_TIMEOUT to m3`, or nothing.
+fn answers_text(zh: bool, answered: &[(MsgId, SendStatus)]) -> Said {
     if answered.is_empty() {
-        return String::new();
+        return Said::default();
     }
     let mut by_status: BTreeMap<&'static str, Vec<MsgId>> = BTreeMap::new();
     for (msg, status) in answered {
         by_status.entry(status.name()).or_default().push(*msg);
     }
-    let parts: Vec<String> = by_status
-        .into_iter()
-        .map(|(status, ids)| format!("answers {status} to {}", msgs_text(&ids)))
-        .collect();
-    format!("; {}", parts.join(", "))
+    let mut text = said!(zh, "; ", "；");
+    for (i, (status, ids)) in by_status.into_iter().enumerate() {
+        if i > 0 {
+            text.push(said!(zh, ", ", "，"));
+        }
+        text.push(said!(zh, "answers {status} to {}", "向 {} 返回 {status}", msgs_text(&ids)));
+    }
+    text
+}
+
+/// `; answers SEND_OK`: the one status a waiting send got.
+fn answers(zh: bool, status: SendStatus) -> Said {
+    let name = status.name();
+    said!(zh, "; answers {name}", "；返回 {name}")
 }
 
 fn duration_text(ms: u64) -> String {

@@ -140,6 +140,25 @@ pub(crate) fn kind_name(kind: EnvelopeKind) -> &'static str {
     }
 }
 
+pub(crate) fn kind_name_zh(kind: EnvelopeKind) -> &'static str {
+    match kind {
+        EnvelopeKind::Request => "请求",
+        EnvelopeKind::Response => "响应",
+        EnvelopeKind::Replicate => "复制数据",
+        EnvelopeKind::ReplicaAck => "从节点确认",
+        EnvelopeKind::Delivery => "投递",
+        EnvelopeKind::Commit => "位点提交",
+    }
+}
+
+/// Why an envelope was doomed, in Chinese.
+pub(crate) fn doom_zh(reason: &str) -> &'static str {
+    match reason {
+        "partitioned" => "网络隔离",
+        _ => "drop next 注入的丢包",
+    }
+}
+
 impl Net {
     /// Puts an envelope on the wire; returns its id.
     pub fn send(&mut self, mut env: Envelope) -> u64 {

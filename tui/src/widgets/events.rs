@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Ui;
 use crate::i18n::T;
-use crate::widgets::wrap_hanging;
+use crate::widgets::wrap_line;
 
 pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     let theme = ui.theme;
@@ -18,22 +18,14 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     // Walk from the newest back until the panel is full, then show them oldest first.
     for event in ui.view.recent.iter().rev() {
         let head = format!("{:>3} {}ms ", event.step, event.at_ms);
-        let indent = 4;
-        let body = wrap_hanging(
-            &event.text,
-            inner_width.saturating_sub(head.len()),
-            inner_width - indent.min(inner_width),
-        );
-        let mut block: Vec<Line> = body
-            .into_iter()
-            .enumerate()
-            .map(|(i, text)| {
-                let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
-                let touched = event.messages.iter().any(|id| Some(*id) == ui.selected);
-                let style = if touched { theme.key() } else { ratatui::style::Style::new() };
-                Line::from(vec![Span::styled(lead, theme.dim()), Span::styled(text, style)])
-            })
-            .collect();
+        let touched = event.messages.iter().any(|id| Some(*id) == ui.selected);
+        let style = if touched { theme.key() } else { ratatui::style::Style::new() };
+        let line = Line::from(vec![
+            Span::styled(head, theme.dim()),
+            Span::styled(event.text_in(ui.lang).to_owned(), style),
+        ]);
+        // Continuation lines hang under the text, four columns in.
+        let mut block = wrap_line(&line, inner_width, 4);
         if lines.len() + block.len() > room {
             break;
         }

@@ -176,46 +176,6 @@ fn hang_of(line: &Line) -> usize {
     indent
 }
 
-/// Splits `text` into lines of at most `width` columns at spaces (a word longer than a line is
-/// cut). Used where the newest lines must be known to fit, as in the event log.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    wrap_hanging(text, width, width)
-}
-
-/// Like [`wrap`], with a different width for the first line (which carries a heading).
-pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let mut width = first.max(1);
-    let rest = rest.max(1);
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    let mut line_width = 0;
-    for word in text.split(' ') {
-        let w = Span::raw(word).width();
-        if line_width > 0 && line_width + 1 + w > width {
-            lines.push(std::mem::take(&mut line));
-            line_width = 0;
-            width = rest;
-        }
-        if line_width > 0 {
-            line.push(' ');
-            line_width += 1;
-        }
-        line.push_str(word);
-        line_width += w;
-        while line_width > width {
-            // A single over-long word: cut it at the width.
-            let cut: String = line.chars().take(width).collect();
-            let tail: String = line.chars().skip(width).collect();
-            lines.push(cut);
-            line_width = Span::raw(tail.as_str()).width();
-            line = tail;
-            width = rest;
-        }
-    }
-    lines.push(line);
-    lines
-}
-
 /// Wraps a styled line to `width` columns. It breaks after spaces and beside Chinese characters
 /// (never before closing punctuation such as `，。）` nor after an opening one), cuts a word only
 /// when it is longer than a line, and keeps every span's style. A `\n` in the text breaks too.
@@ -310,7 +270,7 @@ fn cells_line(cells: &[(char, Style, usize)]) -> Line<'static> {
 
 #[cfg(test)]
 mod tests {
-    use super::{wrap, wrap_line};
+    use super::wrap_line;
     use ratatui::style::{Style, Stylize};
     use ratatui::text::{Line, Span};
 
@@ -339,6 +299,10 @@ mod tests {
         assert_eq!(lines[0].spans[0].style, Style::new().bold());
         assert_eq!(lines[1].spans[0].style, Style::new());
         assert_eq!(texts(&wrap_line(&Line::raw("abcdefghij"), 4, 0)), ["abcd", "efgh", "ij"]);
+        assert_eq!(
+            texts(&wrap_line(&Line::raw("broker: flushed m1 to disk"), 12, 0)),
+            ["broker:", "flushed m1", "to disk"]
+        );
         assert_eq!(texts(&wrap_line(&Line::from(Span::raw("one\ntwo")), 20, 0)), ["one", "two"]);
         assert_eq!(texts(&wrap_line(&Line::raw(""), 20, 0)), [""]);
         assert_eq!(texts(&wrap_line(&Line::raw("1. one two three"), 9, 3)), ["1. one", "   two", "   three"]);
@@ -346,13 +310,5 @@ mod tests {
         assert_eq!(super::hang_of(&Line::raw("12. item")), 4);
         assert_eq!(super::hang_of(&Line::raw("  plain")), 2);
         assert_eq!(super::hang_of(&Line::raw("  t     toggle a setting")), 8);
-    }
-
-    #[test]
-    fn wrap_breaks_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("broker: flushed m1 to disk", 12), ["broker:", "flushed m1", "to disk"]);
-        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("", 5), [""]);
-        assert_eq!(super::wrap_hanging("aa bb cc dd", 2, 5), ["aa", "bb cc", "dd"]);
     }
 }

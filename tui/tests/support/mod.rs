@@ -93,6 +93,7 @@ pub fn view(n: u64) -> View {
                 step * 312,
                 step * 312 + 312
             ),
+            zh: String::new(),
             messages: vec![MsgId(step)],
         })
         .collect();
