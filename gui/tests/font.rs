@@ -65,3 +65,31 @@ fn the_font_stays_small() {
     let size = mqlab_gui::fonts::CJK_FONT.len();
     assert!(size < 2_200_000, "the bundled font is {size} bytes; keep it under about 2 MB");
 }
+
+#[test]
+fn every_character_the_core_says_is_in_the_bundled_font() {
+    // Event lines, node notes, explanations: everything the core writes in Chinese lives in its
+    // sources, which are read here so a new line is checked too.
+    let face = face();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src");
+    let mut stack = vec![root];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&path).expect("a source file reads");
+                let gaps = missing(&text, &face);
+                assert!(
+                    gaps.is_empty(),
+                    "{}: not in the bundled font: {gaps:?}; run scripts/subset-font.sh",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files > 10, "the core's sources are found");
+}
