@@ -285,6 +285,7 @@ impl World {
     }
 
     fn emit(&mut self, (node, Said { en: text, zh }, messages): Out) -> Event {
+        let zh = if zh.is_empty() { zh } else { said::spaced(&zh) };
         self.step += 1;
         let event = Event { step: self.step, at_ms: self.now, node, text, zh, messages };
         self.trace.push(event.clone());
@@ -293,6 +294,7 @@ impl World {
 
     /// Appends an event to the trace without handing out a copy (the hot path of `run`).
     fn record(&mut self, (node, Said { en: text, zh }, messages): Out) {
+        let zh = if zh.is_empty() { zh } else { said::spaced(&zh) };
         self.step += 1;
         self.trace.push(Event { step: self.step, at_ms: self.now, node, text, zh, messages });
     }

@@ -26,6 +26,26 @@ impl Said {
     }
 }
 
+/// A space between a Chinese character and a Latin letter or digit that touch (`发往Broker` →
+/// `发往 Broker`), as Chinese technical writing spaces them; node names and ids are filled into
+/// the Chinese lines without knowing what is beside them.
+pub fn spaced(zh: &str) -> String {
+    let ideograph = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let latin = |c: char| c.is_ascii_alphanumeric();
+    let mut out = String::with_capacity(zh.len() + 8);
+    let mut prev: Option<char> = None;
+    for c in zh.chars() {
+        if let Some(p) = prev
+            && ((ideograph(p) && latin(c)) || (latin(p) && ideograph(c)))
+        {
+            out.push(' ');
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
 /// `said!(zh, "English {x}", "中文 {x}", args…)`: the line in English, and in Chinese when `zh`;
 /// `said!(zh, "English {}", "中文 {n}"; en: args…)` when only the English line takes the arguments.
 macro_rules! said {
@@ -44,3 +64,14 @@ macro_rules! said {
     };
 }
 pub(crate) use said;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chinese_and_latin_get_a_space_between() {
+        assert_eq!(super::spaced("发往Broker，同步发送"), "发往 Broker，同步发送");
+        assert_eq!(super::spaced("从节点已有 3 条记录"), "从节点已有 3 条记录");
+        assert_eq!(super::spaced("m1已在去重表中"), "m1 已在去重表中");
+        assert_eq!(super::spaced("（p1 序号 1）"), "（p1 序号 1）");
+    }
+}
