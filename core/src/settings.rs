@@ -148,6 +148,8 @@ pub struct SettingSpec {
     pub domain: Domain,
     /// One line in the seeds' terms, for help and tooltips.
     pub help: &'static str,
+    /// The same line in Chinese.
+    pub help_zh: &'static str,
     /// The real-world setting it models, for explanations.
     pub real: &'static str,
 }
@@ -161,6 +163,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Produce,
         domain: Domain::Choice(&["oneway", "sync", "async"]),
         help: "one-way (fire and forget), sync (wait for the result) or async (callback) send",
+        help_zh: "单向（发完不管）、同步（等待结果）或异步（回调）发送",
         real: "RocketMQ sendOneway / send / send(msg, SendCallback)",
     },
     SettingSpec {
@@ -168,6 +171,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Produce,
         domain: Domain::Number { min: 0, max: 16 },
         help: "resends after a timeout or network failure (sync and async sends)",
+        help_zh: "超时或网络失败后的重发次数（同步与异步发送）",
         real: "RocketMQ retryTimesWhenSendFailed = 2",
     },
     SettingSpec {
@@ -175,6 +179,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Produce,
         domain: Domain::Number { min: 1, max: 600_000 },
         help: "total budget for all attempts of one send, from the first",
+        help_zh: "一次发送所有尝试的总时限，从第一次算起",
         real: "RocketMQ sendMsgTimeout = 3000 ms",
     },
     SettingSpec {
@@ -182,6 +187,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Produce,
         domain: ON_OFF,
         help: "treat FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE as failures",
+        help_zh: "把 FLUSH_DISK_TIMEOUT、FLUSH_SLAVE_TIMEOUT、SLAVE_NOT_AVAILABLE 当作失败",
         real: "checking SendResult.getSendStatus() == SEND_OK",
     },
     SettingSpec {
@@ -189,6 +195,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Produce,
         domain: ON_OFF,
         help: "local message table: record the message durably before sending, resend until done",
+        help_zh: "本地消息表：发送前先持久化记录，直到成功才标记完成",
         real: "本地消息表 (transactional outbox)",
     },
     SettingSpec {
@@ -196,6 +203,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Store,
         domain: Domain::Choice(&["sync", "async"]),
         help: "SYNC_FLUSH (answer after msync) or ASYNC_FLUSH (answer from the page cache)",
+        help_zh: "SYNC_FLUSH（刷盘后再应答）或 ASYNC_FLUSH（写入页缓存即应答）",
         real: "RocketMQ flushDiskType = ASYNC_FLUSH",
     },
     SettingSpec {
@@ -203,6 +211,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Store,
         domain: Domain::Number { min: 1, max: 600_000 },
         help: "how often the async flusher syncs the page cache to disk",
+        help_zh: "异步刷盘线程把页缓存写到磁盘的间隔",
         real: "RocketMQ flushIntervalCommitLog = 500 ms",
     },
     SettingSpec {
@@ -210,6 +219,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Store,
         domain: Domain::Number { min: 1, max: 600_000 },
         help: "how long a sync flush may take before FLUSH_DISK_TIMEOUT",
+        help_zh: "同步刷盘超过这个时间就返回 FLUSH_DISK_TIMEOUT",
         real: "RocketMQ syncFlushTimeout = 5000 ms",
     },
     SettingSpec {
@@ -217,6 +227,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Store,
         domain: Domain::Choice(&["none", "async", "sync"]),
         help: "no replica, ASYNC_MASTER (ship later) or SYNC_MASTER (wait for the replica)",
+        help_zh: "无副本、ASYNC_MASTER（稍后复制）或 SYNC_MASTER（等副本确认）",
         real: "RocketMQ brokerRole = ASYNC_MASTER",
     },
     SettingSpec {
@@ -224,6 +235,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Store,
         domain: Domain::Choice(&["sync", "async"]),
         help: "the replica's own flush mode",
+        help_zh: "副本自己的刷盘方式",
         real: "the slave's flushDiskType",
     },
     SettingSpec {
@@ -231,6 +243,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Consume,
         domain: Domain::Choice(&["before", "after"]),
         help: "ack before processing (at-most-once) or after (at-least-once)",
+        help_zh: "处理前确认（至多一次）或处理后确认（至少一次）",
         real: "Kafka commit before/after processing; RabbitMQ autoAck vs manual ack",
     },
     SettingSpec {
@@ -238,6 +251,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Consume,
         domain: Domain::Choice(&["sync", "async"]),
         help: "process then report, or hand to a thread and report success at once (the trap)",
+        help_zh: "处理完再汇报，或交给线程并立即汇报成功（陷阱）",
         real: "returning CONSUME_SUCCESS before the work is done",
     },
     SettingSpec {
@@ -245,6 +259,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Consume,
         domain: ON_OFF,
         help: "skip a message whose id the durable dedupe store has already seen",
+        help_zh: "持久化的去重表里已有的消息 ID 直接跳过",
         real: "dedupe on msgId / business key",
     },
     SettingSpec {
@@ -252,6 +267,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Consume,
         domain: Domain::Number { min: 0, max: 64 },
         help: "failed deliveries retried on the delay ladder before the dead-letter queue",
+        help_zh: "失败的投递按延迟等级重试，超过次数进入死信队列",
         real: "RocketMQ maxReconsumeTimes = 16",
     },
     SettingSpec {
@@ -259,6 +275,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Consume,
         domain: ON_OFF,
         help: "check per-producer sequence numbers and flag gaps (detect loss)",
+        help_zh: "按生产者检查序号连续性，发现缺口（检测丢失）",
         real: "producer/consumer interceptors with sequence numbers",
     },
     SettingSpec {
@@ -266,6 +283,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         stage: Stage::Network,
         domain: Domain::Number { min: 0, max: 60_000 },
         help: "one-way latency of every network hop",
+        help_zh: "每一跳网络的单向延迟",
         real: "network round trips",
     },
 ];
@@ -280,6 +298,16 @@ pub enum SettingError {
 }
 
 /// Finds a setting's registry entry.
+impl SettingSpec {
+    /// The one-line help in `lang`.
+    pub fn help_in(&self, lang: crate::lesson::Lang) -> &'static str {
+        match lang {
+            crate::lesson::Lang::En => self.help,
+            crate::lesson::Lang::Zh => self.help_zh,
+        }
+    }
+}
+
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key)
 }

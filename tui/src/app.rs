@@ -433,7 +433,7 @@ impl App {
     fn toggle(&mut self, key: &str) {
         let Some(value) = self.ui.view.settings.toggled(key) else { return };
         if self.perform(&format!("set {key} {value}")) {
-            let help = settings::spec(key).map(|s| s.help).unwrap_or_default();
+            let help = settings::spec(key).map(|s| s.help_in(self.ui.lang)).unwrap_or_default();
             self.say(format!("{key} = {value} — {help}"));
         }
     }

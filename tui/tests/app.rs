@@ -283,6 +283,9 @@ fn chinese_switches_the_ui_text() {
         "{text}"
     );
     keys(&mut app, "⎋");
+    // A toggle explains itself in Chinese.
+    keys(&mut app, "f");
+    assert!(screen(&app, 120, 40).contains("broker.flush = sync — SYNC_FLUSH（刷盘后再应答）"));
     // A drill says what happens in Chinese too.
     keys(&mut app, "D");
     let (scenario, _) = app.ui.drill.as_ref().expect("D opens a drill").scenario.clone().expect("a scenario");

@@ -1704,8 +1704,9 @@ impl World {
         if let Err(e) = self.settings.set(key, value) {
             return Ok(Err(e.to_string()));
         }
-        let help = crate::settings::spec(key).map_or("", |s| s.help);
-        let mut text = said!(self.zh, "settings: {key} = {value} ({help})", "设置：{key} = {value}");
+        let (help, help_zh) = crate::settings::spec(key).map_or(("", ""), |s| (s.help, s.help_zh));
+        let mut text =
+            said!(self.zh, "settings: {key} = {value} ({help})", "设置：{key} = {value}（{help_zh}）");
         if key == "broker.replication" {
             text.push(self.reconnect_replica()?);
         }

@@ -22,7 +22,7 @@ pub fn lines(ui: &Ui) -> Vec<Line<'static>> {
         for b in KEYMAP.iter().filter(|b| b.scope == scope) {
             let what = match b.action {
                 Action::Toggle(key) => {
-                    let help = settings::spec(key).map(|s| s.help).unwrap_or_default();
+                    let help = settings::spec(key).map(|s| s.help_in(ui.lang)).unwrap_or_default();
                     format!("{} {key} — {help}", ui.t(T::KeyToggle))
                 }
                 _ => ui.t(b.label).to_owned(),
