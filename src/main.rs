@@ -56,6 +56,9 @@ enum Cmd {
         /// Print one JSON object instead of the table and trace.
         #[arg(long)]
         json: bool,
+        /// Language of the trace (the JSON keeps one vocabulary).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
     },
     /// Run a scenario file (TOML: seed, settings, commands) headless.
     Run {
@@ -64,6 +67,9 @@ enum Cmd {
         /// Print one JSON object instead of the table and trace.
         #[arg(long)]
         json: bool,
+        /// Language of the trace (the JSON keeps one vocabulary).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
     },
     /// List the scripted lessons, or verify that every claim they make holds.
     Lessons {
@@ -175,16 +181,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             mqlab_gui::run(options)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Exec { commands, json }) => {
-            let lang = cli.front.lang.into();
+        Some(Cmd::Exec { commands, json, lang }) => {
+            let lang = lang.unwrap_or(cli.front.lang).into();
             headless(config(cli.world.seed, Settings::default()), std::slice::from_ref(&commands), json, lang)
         }
-        Some(Cmd::Run { file, json }) => {
+        Some(Cmd::Run { file, json, lang }) => {
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: cannot read: {e}"))?;
             let scenario = Scenario::parse(&text, &name).map_err(|e| e.to_string())?;
             let seed = scenario.seed.unwrap_or(cli.world.seed);
-            headless(config(seed, scenario.settings), &scenario.commands, json, cli.front.lang.into())
+            headless(
+                config(seed, scenario.settings),
+                &scenario.commands,
+                json,
+                lang.unwrap_or(cli.front.lang).into(),
+            )
         }
         Some(Cmd::Lessons { action: LessonsCmd::List }) => {
             for lesson in lesson::builtin() {

@@ -108,6 +108,21 @@ fn the_same_seed_gives_the_same_digest_on_both_storages() {
 }
 
 #[test]
+fn the_trace_is_said_in_chinese_with_lang_zh_and_the_json_is_unchanged() {
+    let line = "set producer.send oneway; drop next request; send 2; run";
+    let zh = mqlab(&["exec", line, "--storage", "mem", "--lang", "zh"]);
+    assert!(zh.status.success(), "{}", stderr(&zh));
+    let text = stdout(&zh);
+    assert!(text.contains("网络：丢弃了请求 m1") && text.contains("生产者：以单向发送把 m2"), "{text}");
+    let json = |extra: &[&str]| {
+        let mut args = vec!["exec", line, "--storage", "mem", "--json"];
+        args.extend_from_slice(extra);
+        stdout(&mqlab(&args))
+    };
+    assert_eq!(json(&["--lang", "zh"]), json(&[]), "--json keeps one vocabulary and the same digest");
+}
+
+#[test]
 fn an_unwritable_data_dir_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");
