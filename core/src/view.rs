@@ -80,6 +80,9 @@ pub enum Cause {
 }
 
 impl Fate {
+    pub const ALL: [Fate; 6] =
+        [Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending];
+
     pub fn name(self) -> &'static str {
         match self {
             Fate::Processed => "processed",
@@ -93,6 +96,17 @@ impl Fate {
 }
 
 impl Cause {
+    pub const ALL: [Cause; 8] = [
+        Cause::DroppedInNetwork,
+        Cause::ErrorIgnored,
+        Cause::LostInPageCache,
+        Cause::LostWithDisk,
+        Cause::LostInFailover,
+        Cause::CommittedBeforeProcessing,
+        Cause::AsyncConsumeFailed,
+        Cause::ProducerCrashedUnsent,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Cause::DroppedInNetwork => "dropped_in_network",
@@ -150,6 +164,19 @@ impl Cause {
 }
 
 impl Place {
+    pub const ALL: [Place; 10] = [
+        Place::ProducerMemory,
+        Place::Outbox,
+        Place::InFlight,
+        Place::BrokerPageCache,
+        Place::BrokerDisk,
+        Place::ReplicaPageCache,
+        Place::ReplicaDisk,
+        Place::RetryQueue,
+        Place::DeadLetterQueue,
+        Place::ConsumerProcessing,
+    ];
+
     /// Where a copy is, in words.
     pub fn describe(self, lang: Lang) -> &'static str {
         let (en, zh) = match self {

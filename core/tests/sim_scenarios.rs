@@ -306,32 +306,10 @@ fn every_cause_place_and_fate_is_explained_in_both_languages() {
     use mqlab_core::lesson::Lang;
     use mqlab_core::view::{Cause, Place};
     let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-    let causes = [
-        Cause::DroppedInNetwork,
-        Cause::ErrorIgnored,
-        Cause::LostInPageCache,
-        Cause::LostWithDisk,
-        Cause::LostInFailover,
-        Cause::CommittedBeforeProcessing,
-        Cause::AsyncConsumeFailed,
-        Cause::ProducerCrashedUnsent,
-    ];
-    for cause in causes {
+    for cause in Cause::ALL {
         assert!(cjk(cause.describe(Lang::Zh)) && !cjk(cause.describe(Lang::En)), "{cause:?}");
     }
-    let places = [
-        Place::ProducerMemory,
-        Place::Outbox,
-        Place::InFlight,
-        Place::BrokerPageCache,
-        Place::BrokerDisk,
-        Place::ReplicaPageCache,
-        Place::ReplicaDisk,
-        Place::RetryQueue,
-        Place::DeadLetterQueue,
-        Place::ConsumerProcessing,
-    ];
-    for place in places {
+    for place in Place::ALL {
         assert!(cjk(place.describe(Lang::Zh)) && !cjk(place.describe(Lang::En)), "{place:?}");
     }
     // Each fate's explanation, from a run that reaches it.

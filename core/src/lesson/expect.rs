@@ -18,20 +18,6 @@ pub const TOTALS: &[&str] =
 pub const MESSAGE_FIELDS: &[&str] =
     &["fate", "cause", "status", "effects", "detected", "attempts", "deliveries"];
 
-const FATES: &[Fate] =
-    &[Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending];
-
-const CAUSES: &[Cause] = &[
-    Cause::DroppedInNetwork,
-    Cause::ErrorIgnored,
-    Cause::LostInPageCache,
-    Cause::LostWithDisk,
-    Cause::LostInFailover,
-    Cause::CommittedBeforeProcessing,
-    Cause::AsyncConsumeFailed,
-    Cause::ProducerCrashedUnsent,
-];
-
 const STATUSES: &[SendStatus] = &[
     SendStatus::SendOk,
     SendStatus::FlushDiskTimeout,
@@ -277,16 +263,16 @@ fn parse_wanted(subject: Subject, key: &str, raw: &Raw) -> Result<Wanted, ClaimE
             }
             MessageField::Detected => Wanted::Flag(flag()?),
             MessageField::Fate => {
-                let allowed = || bad(format!("one of {}", words(FATES, Fate::name)));
+                let allowed = || bad(format!("one of {}", words(&Fate::ALL, Fate::name)));
                 let w = word().map_err(|_| allowed())?;
-                Wanted::Fate(FATES.iter().copied().find(|f| f.name() == w).ok_or_else(allowed)?)
+                Wanted::Fate(Fate::ALL.iter().copied().find(|f| f.name() == w).ok_or_else(allowed)?)
             }
             MessageField::Cause => {
-                let allowed = || bad(format!("none or one of {}", words(CAUSES, Cause::name)));
+                let allowed = || bad(format!("none or one of {}", words(&Cause::ALL, Cause::name)));
                 match word().map_err(|_| allowed())? {
                     "none" => Wanted::Cause(None),
                     w => Wanted::Cause(Some(
-                        CAUSES.iter().copied().find(|c| c.name() == w).ok_or_else(allowed)?,
+                        Cause::ALL.iter().copied().find(|c| c.name() == w).ok_or_else(allowed)?,
                     )),
                 }
             }
