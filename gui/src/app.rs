@@ -273,10 +273,12 @@ impl LabApp {
         if !self.prefs.presenter {
             panels::console::show(ui, self, &mut intents);
         }
+        // Side and bottom panels start smaller in a small window, so the diagram keeps room.
+        let window = ui.available_rect_before_wrap().size();
         if self.prefs.show_settings && !self.prefs.presenter {
             egui::Panel::left("settings")
                 .resizable(true)
-                .default_size(300.0)
+                .default_size(300.0_f32.min(window.x * 0.24))
                 .show(ui, |ui| panels::settings::show(ui, &self.view, lang, &mut intents));
         }
         if self.lesson.is_some() {
@@ -289,7 +291,7 @@ impl LabApp {
         if self.prefs.show_ledger && !self.prefs.presenter {
             egui::Panel::bottom("ledger")
                 .resizable(true)
-                .default_size(260.0)
+                .default_size(260.0_f32.min(window.y * 0.3))
                 .show(ui, |ui| panels::ledger::show(ui, self, &mut intents));
         }
         let mut hovered = None;

@@ -356,6 +356,7 @@ pub fn show(
     let label_font = FontId::proportional((rect.height() * 0.028).clamp(13.0, 26.0));
     let big = FontId::proportional((rect.height() * 0.034).clamp(15.0, 32.0));
 
+    let replicated = view.settings.broker_replication != mqlab_core::settings::Replication::None;
     // Nodes and their areas.
     for node in Node::ALL {
         let nv = view.node(node);
@@ -404,7 +405,11 @@ pub fn show(
             title_color,
         );
         if unused {
-            painter.text(r.center(), Align2::CENTER_CENTER, T::NoReplication.get(lang), small.clone(), weak);
+            // Centred in the body, under the buttons, and wrapped to the box.
+            let body =
+                Rect::from_min_max(pos2(r.left() + 8.0, r.top() + layout.header()), r.max - vec2(8.0, 4.0));
+            let text = T::NoReplication.get(lang);
+            fitted_text(&painter, body.center(), Align2::CENTER_CENTER, text, &small, weak, body.width(), 2);
         } else {
             for &slot in node_slots(node) {
                 let area = layout.area(slot);
@@ -415,12 +420,29 @@ pub fn show(
                     StrokeKind::Inside,
                 );
                 let label = area_label(slot, view, node, lang);
-                painter.text(area.left_top() + vec2(6.0, 2.0), Align2::LEFT_TOP, label, small.clone(), weak);
+                let at = area.left_top() + vec2(6.0, 2.0);
+                fitted_text(&painter, at, Align2::LEFT_TOP, &label, &small, weak, area.width() - 12.0, 1);
             }
         }
         let note = nv.note.text(lang);
         if !note.is_empty() {
-            painter.text(r.left_bottom() + vec2(10.0, 4.0), Align2::LEFT_TOP, note, small.clone(), weak);
+            // Under the box, wrapped to its width; the broker's stops short of the lanes to
+            // the replica, which leave from its bottom edge.
+            let right = if node == Node::Broker && replicated {
+                layout.lane(EnvelopeKind::Replicate, Node::Broker, Node::Replica).0.x - 6.0
+            } else {
+                r.right()
+            };
+            let at = r.left_bottom() + vec2(10.0, 4.0);
+            // Two lines where there is room before what lies below (totals, legend, replica).
+            let below = match node {
+                Node::Producer => layout.totals.top(),
+                Node::Consumer => layout.legend.top(),
+                Node::Broker => layout.replica.top(),
+                Node::Replica => layout.rect.bottom(),
+            };
+            let rows = if below - at.y >= 2.4 * small.size + 6.0 { 2 } else { 1 };
+            fitted_text(&painter, at, Align2::LEFT_TOP, &note, &small, weak, right - at.x, rows);
         }
     }
     // The network area under the producer–broker link: where dropped messages are marked.
@@ -443,7 +465,6 @@ pub fn show(
     );
 
     // Links: one lane each way.
-    let replicated = view.settings.broker_replication != mqlab_core::settings::Replication::None;
     for (kind, from, to) in [
         (EnvelopeKind::Request, Node::Producer, Node::Broker),
         (EnvelopeKind::Response, Node::Broker, Node::Producer),
@@ -601,6 +622,30 @@ fn token_label(view: &View, id: MsgId, slot: Slot, lang: Lang) -> String {
     s
 }
 
+/// Text that stays within `max_width`: wrapped onto at most `rows` lines, then cut with "…"
+/// (a caption must not run into the next area, box or lane).
+#[allow(clippy::too_many_arguments)]
+fn fitted_text(
+    painter: &egui::Painter,
+    at: Pos2,
+    align: Align2,
+    text: &str,
+    font: &FontId,
+    color: Color32,
+    max_width: f32,
+    rows: usize,
+) {
+    let mut job = egui::text::LayoutJob::simple(text.to_owned(), font.clone(), color, max_width.max(1.0));
+    job.wrap.max_rows = rows;
+    job.wrap.break_anywhere = rows == 1;
+    job.halign = align.x();
+    let galley = painter.layout_job(job);
+    let rect = align.anchor_size(at, galley.size());
+    // A centred job is laid out around x = 0: its galley's rect starts left of its origin.
+    let origin = pos2(rect.left() - galley.rect.left(), rect.top());
+    painter.galley(origin, galley, color);
+}
+
 /// The red ✗ of a destroyed message, drawn as two strokes (no font needed).
 fn cross(painter: &egui::Painter, c: Pos2, r: f32, col: Color32, ring: Option<Color32>) {
     let d = r * 0.8;
@@ -642,6 +687,13 @@ fn totals(
     );
     let cols = 4;
     let cell = vec2(r.width() / cols as f32, (r.height() - 30.0) / 2.0);
+    // A number over its name must fit in a cell: on a short diagram both shrink (whole points).
+    let need = big.size * 1.15 + label.size * 1.2;
+    let fit = |f: &FontId| {
+        let size = if need > cell.y { (f.size * cell.y / need).floor().max(8.0) } else { f.size };
+        FontId::new(size, f.family.clone())
+    };
+    let (big, label) = (&fit(big), &fit(label));
     for (i, (name, n, col)) in rows.iter().enumerate() {
         let at = pos2(r.left() + (i % cols) as f32 * cell.x, r.top() + 30.0 + (i / cols) as f32 * cell.y);
         // A fate's colour only once something has that fate: a red 0 would read as an alarm.
