@@ -284,17 +284,29 @@ pub fn scene(view: &View, layout: &Layout) -> Vec<Target> {
         }
     }
     let token = (layout.rect.height() * 0.018).clamp(6.0, 14.0);
+    let gap = token * 2.3;
+    // Where each lane is already taken: envelopes sent at the same moment (three sends in one
+    // step) would otherwise sit exactly on top of each other and show as one.
+    let mut taken: std::collections::BTreeMap<(EnvelopeKind, Node, Node), Vec<f32>> = Default::default();
     for env in &view.in_flight {
         let (a, b) = layout.lane(env.kind, env.from, env.to);
         let span = env.arrives_ms.saturating_sub(env.sent_ms).max(1) as f32;
         let f = (view.virtual_ms.saturating_sub(env.sent_ms) as f32 / span).clamp(0.08, 0.92);
-        let along = a + (b - a) * f;
+        let length = (b - a).length();
         let dir = (b - a).normalized();
-        for (i, id) in env.messages.iter().enumerate() {
+        let used = taken.entry((env.kind, env.from, env.to)).or_default();
+        // Distance from the sender; a token that would overlap one already placed queues behind it.
+        let mut d = f * length;
+        for id in &env.messages {
+            while used.iter().any(|u| (u - d).abs() < gap * 0.99) && d > 0.0 {
+                d -= gap;
+            }
+            used.push(d);
             let Some(m) = view.message(*id) else { continue };
-            let pos = along - dir * (i as f32 * token * 1.6);
+            let pos = a + dir * d.max(0.0);
             let slot = Slot::Link(env.kind);
             targets.push(Target { key: (*id, slot), pos, radius: token, color: slot_color(slot, m) });
+            d -= gap;
         }
     }
     targets
@@ -857,6 +869,31 @@ mod tests {
             for (c, r) in cells {
                 assert!(area.expand(0.5).contains(c), "{n}: {c:?} outside {area:?}");
                 assert!(r > 0.5, "{n}: radius {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn envelopes_sent_together_do_not_hide_each_other() {
+        use mqlab_core::session::{Session, SessionConfig};
+        let config = SessionConfig { storage: mqlab_core::log::StorageKind::Mem, ..SessionConfig::default() };
+        let mut session = Session::new(config).expect("a session");
+        // Three requests leave in the same step, so they are at the same point of their lane.
+        for line in ["send 3", "step 4"] {
+            for c in mqlab_core::command::parse_line(line).expect("parses") {
+                session.apply(c).expect("applies");
+            }
+        }
+        let view = session.view();
+        let requests = view.in_flight.iter().filter(|e| e.kind == EnvelopeKind::Request).count();
+        assert!(requests >= 2, "{:?}", view.in_flight);
+        let layout = Layout::new(Rect::from_min_size(Pos2::ZERO, vec2(1300.0, 530.0)));
+        let on_links: Vec<Target> =
+            scene(&view, &layout).into_iter().filter(|t| matches!(t.key.1, Slot::Link(_))).collect();
+        for (i, a) in on_links.iter().enumerate() {
+            for b in &on_links[i + 1..] {
+                let apart = (a.pos - b.pos).length();
+                assert!(apart >= a.radius + b.radius, "{:?} and {:?} overlap ({apart})", a.key, b.key);
             }
         }
     }
