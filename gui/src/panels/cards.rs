@@ -44,7 +44,11 @@ pub fn show(ctx: &egui::Context, app: &LabApp, intents: &mut Vec<Intent>) {
             }
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(T::SeeLessons.get(lang)).weak());
-                for id in &card.lessons {
+                for (i, id) in card.lessons.iter().enumerate() {
+                    // Titles wrap: a separator keeps one link's end from reading as the next's start.
+                    if i > 0 {
+                        ui.label(RichText::new("·").weak());
+                    }
                     let title =
                         lessons.iter().find(|l| &l.id == id).map_or(id.as_str(), |l| l.title.get(lang));
                     if ui.link(title).on_hover_text(T::OpenLessonHint.get(lang)).clicked() {
