@@ -142,6 +142,7 @@ impl Ui {
         }
         match &self.overlay {
             Some(Overlay::Menu(_)) => return vec![Scope::Menu],
+            Some(Overlay::Journey { .. }) => return vec![Scope::Journey, Scope::Overlay],
             Some(_) => return vec![Scope::Overlay],
             None => {}
         }

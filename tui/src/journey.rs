@@ -68,7 +68,7 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
 
 pub fn render(ui: &Ui, journey: &Journey, scroll: u16, frame: &mut Frame, area: Rect) {
     let close = keymap::key_for(Scope::Overlay, Action::Close).unwrap_or_default();
-    let other = keymap::key_for(Scope::Overlay, Action::ScrollUp).unwrap_or_default();
+    let other = keymap::key_for(Scope::Journey, Action::ScrollUp).unwrap_or_default();
     let title = format!(
         " {} {} — {other}: {} · {close} ",
         ui.t(T::Journey),

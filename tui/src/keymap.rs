@@ -20,6 +20,8 @@ pub enum Scope {
     Menu,
     /// A read-only overlay: help, a journey, interview cards.
     Overlay,
+    /// A message's journey (checked before `Overlay`, so ↑/↓ walk the messages).
+    Journey,
     /// A running lesson (checked before `Main`, so its keys win).
     Lesson,
     /// Drill mode.
@@ -27,8 +29,15 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] =
-        [Scope::Main, Scope::Lesson, Scope::Drill, Scope::Command, Scope::Menu, Scope::Overlay];
+    pub const ALL: [Scope; 7] = [
+        Scope::Main,
+        Scope::Lesson,
+        Scope::Drill,
+        Scope::Command,
+        Scope::Menu,
+        Scope::Overlay,
+        Scope::Journey,
+    ];
 
     pub fn title(self) -> T {
         match self {
@@ -36,6 +45,7 @@ impl Scope {
             Scope::Command => T::ScopeCommand,
             Scope::Menu => T::ScopeMenu,
             Scope::Overlay => T::ScopeOverlay,
+            Scope::Journey => T::ScopeJourney,
             Scope::Lesson => T::ScopeLesson,
             Scope::Drill => T::ScopeDrill,
         }
@@ -146,7 +156,9 @@ const fn ch(c: char) -> KeyCode {
     KeyCode::Char(c)
 }
 
-use Scope::{Command as Cmd, Drill as Dr, Lesson as Le, Main as Lab, Menu as Mn, Overlay as Ov};
+use Scope::{
+    Command as Cmd, Drill as Dr, Journey as Jn, Lesson as Le, Main as Lab, Menu as Mn, Overlay as Ov,
+};
 
 /// The key table. Order within a scope is the order of help and hints.
 pub const KEYMAP: &[Binding] = &[
@@ -203,12 +215,13 @@ pub const KEYMAP: &[Binding] = &[
     bind(Mn, Keys::One(KeyCode::Enter), Action::Submit, T::KeyChoose, None),
     bind(Mn, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),
     bind(
-        Ov,
+        Jn,
         Keys::Two(KeyCode::Up, KeyCode::Down),
         Action::ScrollUp,
         T::KeyOtherMessage,
         Some(T::KeyOtherMessage),
     ),
+    bind(Ov, Keys::Two(KeyCode::Up, KeyCode::Down), Action::ScrollUp, T::KeyScroll, None),
     bind(
         Ov,
         Keys::Two(KeyCode::PageUp, KeyCode::PageDown),
@@ -255,11 +268,19 @@ pub fn key_for(scope: Scope, action: Action) -> Option<String> {
 
 /// The status-bar hints of the active scopes: `(key, label)` pairs.
 pub fn hints(scopes: &[Scope]) -> Vec<(String, T)> {
-    scopes
-        .iter()
-        .flat_map(|scope| KEYMAP.iter().filter(move |b| b.scope == *scope))
-        .filter_map(|b| Some((b.keys.label(), b.hint?)))
-        .collect()
+    let mut seen: Vec<Keys> = Vec::new();
+    let mut hints = Vec::new();
+    for b in scopes.iter().flat_map(|scope| KEYMAP.iter().filter(move |b| b.scope == *scope)) {
+        // A key an earlier scope took is not offered again.
+        if seen.contains(&b.keys) {
+            continue;
+        }
+        seen.push(b.keys);
+        if let Some(hint) = b.hint {
+            hints.push((b.keys.label(), hint));
+        }
+    }
+    hints
 }
 
 #[cfg(test)]
