@@ -174,7 +174,8 @@ impl LabApp {
     /// Builds the world, applies the start-up script and opens the lesson given on the command
     /// line. Errors are one line for the user.
     pub fn new(options: &GuiOptions) -> Result<Self, String> {
-        let session = Session::new(options.session.clone()).map_err(|e| e.to_string())?;
+        let mut session = Session::new(options.session.clone()).map_err(|e| e.to_string())?;
+        session.set_language(options.lang).map_err(|e| e.to_string())?;
         let view = session.view();
         let prefs = Prefs { zh: options.lang == Lang::Zh, presenter: options.presenter, ..Prefs::default() };
         let mut app = Self {
@@ -252,6 +253,7 @@ impl LabApp {
         let ctx = ui.ctx().clone();
         self.now = ui.input(|i| i.time);
         self.apply_style(&ctx);
+        self.sync_language();
         for action in crate::shortcuts::pressed(&ctx) {
             self.intents.push(Intent::Action(action));
         }
@@ -563,12 +565,29 @@ impl LabApp {
         .map_err(|e| e.to_string())?;
         drop(std::mem::replace(&mut self.session, placeholder));
         self.session = fresh(config)?;
+        self.session.set_language(self.lang()).map_err(|e| e.to_string())?;
         self.timeline = Timeline::new();
         self.selected = None;
         self.playing = false;
         self.anim.cut();
         self.refresh(false);
         Ok(())
+    }
+
+    /// The world says its events in the lab's language; a switch replays it (same steps, same
+    /// view) so the events already shown are said again too.
+    fn sync_language(&mut self) {
+        let lang = self.lang();
+        if self.session.language() == lang {
+            return;
+        }
+        match self.session.set_language(lang) {
+            Ok(()) => {
+                self.view = self.session.view();
+                self.anim.cut();
+            }
+            Err(e) => self.notice = Some(Notice { text: e.to_string(), error: true }),
+        }
     }
 
     /// Reads the new view; with `animate`, tokens move to it and crashed nodes flash.

@@ -292,31 +292,7 @@ pub fn choice_label(key: &str, value: &str, lang: Lang) -> &'static str {
 
 /// A setting's one-line explanation: the registry's in English, a translation in Chinese.
 pub fn setting_help(key: &str, lang: Lang) -> &'static str {
-    let en = mqlab_core::settings::spec(key).map_or("", |s| s.help);
-    if lang == Lang::En {
-        return en;
-    }
-    match key {
-        "producer.send" => "单向（发完不管）、同步（等待结果）或异步（回调）发送",
-        "producer.retries" => "超时或网络失败后的重发次数（同步与异步发送）",
-        "producer.timeout_ms" => "一次发送所有尝试的总时限，从第一次算起",
-        "producer.require_send_ok" => {
-            "把 FLUSH_DISK_TIMEOUT、FLUSH_SLAVE_TIMEOUT、SLAVE_NOT_AVAILABLE 当作失败"
-        }
-        "producer.outbox" => "本地消息表：发送前先持久化记录，直到成功才标记完成",
-        "broker.flush" => "SYNC_FLUSH（刷盘后再应答）或 ASYNC_FLUSH（写入页缓存即应答）",
-        "broker.flush_interval_ms" => "异步刷盘线程把页缓存写到磁盘的间隔",
-        "broker.flush_timeout_ms" => "同步刷盘超过这个时间就返回 FLUSH_DISK_TIMEOUT",
-        "broker.replication" => "无副本、ASYNC_MASTER（稍后复制）或 SYNC_MASTER（等副本确认）",
-        "replica.flush" => "副本自己的刷盘方式",
-        "consumer.commit" => "处理前确认（至多一次）或处理后确认（至少一次）",
-        "consumer.mode" => "处理完再汇报，或交给线程并立即汇报成功（陷阱）",
-        "consumer.idempotent" => "持久化的去重表里已有的消息 ID 直接跳过",
-        "consumer.max_retries" => "失败的投递按延迟等级重试，超过次数进入死信队列",
-        "consumer.check_seq" => "按生产者检查序号连续性，发现缺口（检测丢失）",
-        "net.latency_ms" => "每一跳网络的单向延迟",
-        _ => en,
-    }
+    mqlab_core::settings::spec(key).map_or("", |s| s.help_in(lang))
 }
 
 /// A token state's name for the legend and the ledger's "where" column.
@@ -440,8 +416,7 @@ pub fn all_zh() -> Vec<String> {
     for state in crate::diagram::TOKEN_STATES {
         out.push(token(state, Lang::Zh).to_owned());
     }
-    for f in [Fate::Processed, Fate::Duplicated, Fate::Lost, Fate::Failed, Fate::DeadLettered, Fate::Pending]
-    {
+    for f in Fate::ALL {
         out.push(fate(f, Lang::Zh));
     }
     // One of each form of node note.

@@ -285,3 +285,24 @@ fn the_interview_cards_open_from_the_help_menu_and_lead_to_a_lesson() {
     h.run();
     assert!(h.query_by_label_contains("如何保证消息不丢失").is_some());
 }
+
+#[test]
+fn events_are_said_in_the_lab_language_and_a_switch_says_them_again() {
+    use mqlab_core::lesson::Lang;
+    let script = "set producer.send oneway; drop next request; send 2; run";
+    let mut h = lab(GuiOptions { script: Some(script.into()), ..Default::default() });
+    h.run();
+    let step = h.state().view().step;
+    assert!(h.query_all_by_label_contains("network: dropped request m1").next().is_some(), "English events");
+    h.key_press(egui::Key::L);
+    h.run();
+    assert_eq!(h.state().lang(), Lang::Zh);
+    assert_eq!(h.state().view().step, step, "the switch replays the same world");
+    assert!(
+        h.query_all_by_label_contains("网络：丢弃了请求 m1").next().is_some(),
+        "the events already shown are said again in Chinese"
+    );
+    h.key_press(egui::Key::L);
+    h.run();
+    assert!(h.query_all_by_label_contains("network: dropped request m1").next().is_some(), "and back");
+}

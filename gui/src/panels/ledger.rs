@@ -186,13 +186,13 @@ fn fate_color(fate: Fate) -> Option<egui::Color32> {
 fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
     if let Some(journey) = app.journey() {
         ui.heading(format!("{} · {}", T::Journey.get(lang), journey.message.id));
-        ui.label(RichText::new(&journey.explanation).strong());
+        ui.label(RichText::new(journey.message.explain(lang)).strong());
         ui.add_space(4.0);
         egui::ScrollArea::vertical().id_salt("journey").auto_shrink([false; 2]).stick_to_bottom(true).show(
             ui,
             |ui| {
                 for e in &journey.events {
-                    event_row(ui, e);
+                    event_row(ui, e, lang);
                 }
             },
         );
@@ -211,14 +211,14 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
         trace.len(),
         |ui, rows| {
             for e in &trace[rows] {
-                event_row(ui, e);
+                event_row(ui, e, lang);
             }
         },
     );
 }
 
-fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event) {
-    let text = format!("#{:<4} {:>6} ms  {}", e.step, e.at_ms, e.text);
+fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event, lang: Lang) {
+    let text = format!("#{:<4} {:>6} ms  {}", e.step, e.at_ms, e.text_in(lang));
     ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
 }
 
