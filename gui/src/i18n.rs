@@ -50,6 +50,8 @@ strings! {
     Producer => "producer", "生产者";
     Broker => "broker (master)", "Broker（主）";
     Replica => "replica (slave)", "副本（从）";
+    BrokerRetired => "broker (retired)", "Broker（已退役）";
+    ReplicaPromoted => "replica (promoted master)", "副本（已升为主）";
     Consumer => "consumer", "消费者";
     Memory => "memory", "内存";
     Outbox => "outbox", "本地消息表";
@@ -82,7 +84,6 @@ strings! {
     Speed => "speed", "速度";
     StepsPerSecond => "steps/s", "步/秒";
     Timeline => "Timeline", "时间线";
-    StepNo => "step", "步";
     Idle => "nothing left to do", "没有待处理的事件";
     ZoomIn => "Zoom in", "放大";
     ZoomOut => "Zoom out", "缩小";
@@ -177,7 +178,6 @@ strings! {
     NotQuite => "Not quite.", "不完全对。";
     RunStep => "Run this step", "执行这一步";
     LessonDone => "End of the lesson.", "课程结束。";
-    StepOf => "step", "步骤";
     LessonsUnavailable => "lessons could not be loaded", "课程无法加载";
     // Interview cards.
     Cards => "Interview cards", "面试卡片";

@@ -388,11 +388,14 @@ pub fn show(
             Stroke::new(1.5, visuals.widgets.noninteractive.bg_stroke.color)
         };
         painter.rect(r, 10.0, fill, border, StrokeKind::Inside);
-        let name = match node {
-            Node::Producer => T::Producer,
-            Node::Broker => T::Broker,
-            Node::Replica => T::Replica,
-            Node::Consumer => T::Consumer,
+        // The broker and the replica are named by their role now: a failover swaps them.
+        let name = match (node, nv.role.as_str()) {
+            (Node::Producer, _) => T::Producer,
+            (Node::Broker, "retired") => T::BrokerRetired,
+            (Node::Broker, _) => T::Broker,
+            (Node::Replica, "master (promoted)") => T::ReplicaPromoted,
+            (Node::Replica, _) => T::Replica,
+            (Node::Consumer, _) => T::Consumer,
         };
         let state = if !nv.up {
             T::Down

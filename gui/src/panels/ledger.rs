@@ -191,8 +191,9 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
         egui::ScrollArea::vertical().id_salt("journey").auto_shrink([false; 2]).stick_to_bottom(true).show(
             ui,
             |ui| {
+                // A journey has few events: each is shown whole.
                 for e in &journey.events {
-                    event_row(ui, e, lang);
+                    event_row(ui, e, lang, true);
                 }
             },
         );
@@ -211,15 +212,18 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
         trace.len(),
         |ui, rows| {
             for e in &trace[rows] {
-                event_row(ui, e, lang);
+                event_row(ui, e, lang, false);
             }
         },
     );
 }
 
-fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event, lang: Lang) {
+/// One event: cut to one line with the whole on hover (the event log, whose rows must be of one
+/// height), or wrapped.
+fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event, lang: Lang, whole: bool) {
     let text = format!("#{:<4} {:>6} ms  {}", e.step, e.at_ms, e.text_in(lang));
-    ui.add(egui::Label::new(RichText::new(text).monospace()).truncate());
+    let label = egui::Label::new(RichText::new(text).monospace());
+    ui.add(if whole { label.wrap() } else { label.truncate() });
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! choices before the step runs (predict, then observe), and Next / Previous.
 
 use egui::RichText;
+use mqlab_core::lesson::Lang;
 
 use crate::app::{Intent, LabApp};
 use crate::i18n::T;
@@ -15,12 +16,13 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     ui.add_space(6.0);
     ui.label(RichText::new(lesson.title.get(lang)).heading().strong());
     ui.label(
-        RichText::new(format!(
-            "{} {} / {}",
-            T::StepOf.get(lang),
-            run.next.min(lesson.steps.len()),
-            lesson.steps.len()
-        ))
+        RichText::new({
+            let (at, of) = (run.next.min(lesson.steps.len()), lesson.steps.len());
+            match lang {
+                Lang::En => format!("step {at} / {of}"),
+                Lang::Zh => format!("第 {at} / {of} 步"),
+            }
+        })
         .weak(),
     );
     ui.separator();

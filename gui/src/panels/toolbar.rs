@@ -1,6 +1,8 @@
 //! The toolbar: play/pause, step, back, run, send, speed and reset (buttons generated from the
 //! shortcut table), and the timeline scrubber over every step so far.
 
+use mqlab_core::lesson::Lang;
+
 use crate::app::{Intent, LabApp, SPEEDS};
 use crate::i18n::T;
 use crate::shortcuts::{self, Action, Menu, SHORTCUTS};
@@ -41,13 +43,11 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
             let high = app.timeline.high.max(1);
             let mut step = view.step;
             let state = if view.idle && app.timeline.live { T::Idle.get(lang) } else { "" };
-            let status = format!(
-                "{} {} / {} · {} ms  {state}",
-                T::StepNo.get(lang),
-                view.step,
-                app.timeline.high,
-                view.virtual_ms
-            );
+            let (step_no, high_no, ms) = (view.step, app.timeline.high, view.virtual_ms);
+            let status = match lang {
+                Lang::En => format!("step {step_no} / {high_no} · {ms} ms  {state}"),
+                Lang::Zh => format!("第 {step_no} / {high_no} 步 · {ms} ms  {state}"),
+            };
             // The slider takes what the status after it and the slider's number box leave.
             let font = egui::TextStyle::Body.resolve(ui.style());
             let status_width =
