@@ -43,10 +43,10 @@ enum Cmd {
         #[arg(long)]
         presenter: bool,
         /// Render a few frames, save a PNG of the window here, and quit (for tests and docs).
-        #[arg(long, value_name = "PNG", hide = true)]
+        #[arg(long, value_name = "PNG")]
         screenshot: Option<PathBuf>,
         /// Commands to apply before the window opens (as in `exec`).
-        #[arg(long, value_name = "CMDS", hide = true)]
+        #[arg(long, value_name = "CMDS")]
         script: Option<String>,
     },
     /// Run commands headless and print the ledger: mqlab exec 'send 3; crash broker power; run'
