@@ -151,6 +151,28 @@ pub enum ParseError {
     Setting(#[from] SettingError),
 }
 
+impl ParseError {
+    /// The one line in `lang` (English is the `Display` text).
+    pub fn text(&self, lang: crate::lesson::Lang) -> String {
+        if lang == crate::lesson::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            ParseError::Empty => format!("命令为空；可用的命令：{}", verbs()),
+            ParseError::UnknownVerb { verb } => format!("未知命令 `{verb}`；可用的命令：{}", verbs()),
+            ParseError::BadForm { got, form } => format!("`{got}`：应写作 `{form}`"),
+            ParseError::OutOfRange { got, what, min, max } => {
+                format!("`{got}`：{what} 必须是 {min} 到 {max} 之间的整数")
+            }
+            ParseError::UnknownNode(node) => {
+                format!("未知节点 `{node}`；节点有：producer、broker、replica、consumer")
+            }
+            ParseError::NoDisk { node } => format!("`crash {node} disk`：只有 broker 和 replica 有磁盘可丢"),
+            ParseError::Setting(e) => e.text(lang),
+        }
+    }
+}
+
 fn verbs() -> String {
     FORMS.iter().map(|(form, _)| *form).collect::<Vec<_>>().join(", ")
 }

@@ -31,9 +31,10 @@ pub struct SessionConfig {
 pub enum SessionError {
     #[error(transparent)]
     Parse(#[from] ParseError),
-    /// The command is well formed but impossible now ("restart broker: broker is up").
-    #[error("{0}")]
-    Refused(String),
+    /// The command is well formed but impossible now ("restart broker: broker is up"); `zh`
+    /// is the same line in Chinese when the session speaks it.
+    #[error("{en}")]
+    Refused { en: String, zh: String },
     /// The storage failed (unwritable data directory…).
     #[error("{0}")]
     Storage(String),
@@ -63,6 +64,21 @@ pub struct Session {
     inputs: Vec<(u64, Input)>,
     /// The language events and alerts are said in (English always; Chinese too when asked).
     lang: Lang,
+}
+
+impl SessionError {
+    fn refused(said: crate::sim::said::Said) -> SessionError {
+        SessionError::Refused { en: said.en, zh: said.zh }
+    }
+
+    /// The one line in `lang` (English is the `Display` text).
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            SessionError::Parse(e) => e.text(lang),
+            SessionError::Refused { zh, .. } if lang == Lang::Zh && !zh.is_empty() => zh.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 fn storage_err(e: String) -> SessionError {
@@ -174,7 +190,7 @@ impl Session {
             Command::Back(n) => self.back(n)?,
             command => {
                 let step = self.world.step();
-                self.world.command(&command).map_err(storage_err)?.map_err(SessionError::Refused)?;
+                self.world.command(&command).map_err(storage_err)?.map_err(SessionError::refused)?;
                 self.inputs.push((step, Input::Command(command)));
             }
         }
@@ -278,7 +294,7 @@ impl Session {
                 Input::ClockTo(ms) => world.clock_to(*ms),
                 _ if *at == target => break,
                 Input::Command(command) => {
-                    world.command(command).map_err(storage_err)?.map_err(SessionError::Refused)?;
+                    world.command(command).map_err(storage_err)?.map_err(SessionError::refused)?;
                 }
                 Input::Bound(ms) => {
                     world.bound_event(*ms);

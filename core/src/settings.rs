@@ -297,7 +297,28 @@ pub enum SettingError {
     BadValue { key: &'static str, value: String, domain: Domain },
 }
 
-/// Finds a setting's registry entry.
+impl SettingError {
+    /// The one line in `lang` (English is the `Display` text).
+    pub fn text(&self, lang: crate::lesson::Lang) -> String {
+        if lang == crate::lesson::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            SettingError::UnknownKey { key } => format!(
+                "未知设置 `{key}`；可用的设置：{}",
+                SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+            ),
+            SettingError::BadValue { key, value, domain } => {
+                let expected = match domain {
+                    Domain::Number { min, max } => format!("{min} 到 {max} 之间的整数"),
+                    other => other.to_string(),
+                };
+                format!("{key} 的值 `{value}` 不对：应为 {expected}")
+            }
+        }
+    }
+}
+
 impl SettingSpec {
     /// The one-line help in `lang`.
     pub fn help_in(&self, lang: crate::lesson::Lang) -> &'static str {
@@ -308,6 +329,7 @@ impl SettingSpec {
     }
 }
 
+/// Finds a setting's registry entry.
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key)
 }

@@ -344,3 +344,32 @@ fn a_dropped_commit_names_its_offset() {
         .collect();
     assert_eq!(dropped, ["network: dropped commit of offset 1 consumer→broker (drop next)"]);
 }
+
+#[test]
+fn every_kind_of_bad_input_is_also_said_in_chinese() {
+    use mqlab_core::lesson::Lang;
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for line in [
+        "",
+        "fly",
+        "send x y",
+        "send 1000000000",
+        "crash moon",
+        "crash producer disk",
+        "set a b",
+        "set broker.flush x",
+    ] {
+        let e = mqlab_core::command::parse_line(line).expect_err(line);
+        let (en, zh) = (e.text(Lang::En), e.text(Lang::Zh));
+        assert_eq!(en, e.to_string());
+        assert!(cjk(&zh) && !cjk(&en), "`{line}`: {en} / {zh}");
+    }
+    // Refusals of well-formed commands, from a session that speaks Chinese.
+    let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };
+    let mut session = Session::new(config).expect("a world");
+    session.set_language(Lang::Zh).expect("language");
+    for line in ["restart broker", "heal", "promote replica", "partition consumer; partition consumer"] {
+        let e = session.execute(line).expect_err(line);
+        assert!(cjk(&e.text(Lang::Zh)) && !cjk(&e.to_string()), "`{line}`: {e} / {}", e.text(Lang::Zh));
+    }
+}

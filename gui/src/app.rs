@@ -489,7 +489,8 @@ impl LabApp {
             self.timeline.fork(self.view.step);
         }
         let before = self.view.step;
-        self.session.apply(command.clone()).map_err(|e| format!("`{command}`: {e}"))?;
+        let lang = self.lang();
+        self.session.apply(command.clone()).map_err(|e| format!("`{command}`: {}", e.text(lang)))?;
         self.refresh(true);
         self.timeline.entries.push(Entry { at: before, end: self.view.step, command });
         self.timeline.high = self.view.step;
@@ -501,7 +502,7 @@ impl LabApp {
 
     /// Parses a typed line (all or nothing) and applies its commands in order.
     pub fn perform_line(&mut self, line: &str) -> Result<(), String> {
-        let commands = command::parse_line(line).map_err(|e| e.to_string())?;
+        let commands = command::parse_line(line).map_err(|e| e.text(self.lang()))?;
         for c in commands {
             self.perform(c)?;
         }
@@ -517,7 +518,8 @@ impl LabApp {
         if target == now {
             return Ok(());
         }
-        let err = |e: mqlab_core::session::SessionError| e.to_string();
+        let lang = self.lang();
+        let err = |e: mqlab_core::session::SessionError| e.text(lang);
         if target < now {
             self.session.back(now - target).map_err(err)?;
         } else {

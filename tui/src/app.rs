@@ -288,7 +288,7 @@ impl App {
                 true
             }
             Err(e) => {
-                self.refuse(e.to_string());
+                self.refuse(e.text(self.ui.lang));
                 false
             }
         }
@@ -350,7 +350,7 @@ impl App {
                     self.ui.view = self.session.view();
                     self.say(format!("{} {}", self.ui.t(T::Rewound), self.ui.view.step));
                 }
-                Err(e) => self.refuse(e.to_string()),
+                Err(e) => self.refuse(e.text(self.ui.lang)),
             },
             Action::RunToEnd => {
                 self.ui.playing = false;
@@ -614,7 +614,7 @@ impl App {
                 self.ui.lesson = Some(LessonRun::new(lesson));
                 self.say(format!("{}: {}", self.ui.t(T::Lessons), self.ui.lesson_title()));
             }
-            Err(e) => self.refuse(e.to_string()),
+            Err(e) => self.refuse(e.text(self.ui.lang)),
         }
     }
 

@@ -283,6 +283,13 @@ fn chinese_switches_the_ui_text() {
         "{text}"
     );
     keys(&mut app, "⎋");
+    // Refusals and typos are said in Chinese, naming the command as typed.
+    keys(&mut app, ":restart broker⏎");
+    assert!(screen(&app, 120, 40).contains("restart broker：broker 正在运行"));
+    keys(&mut app, ":fly 3⏎");
+    assert!(screen(&app, 120, 40).contains("未知命令 `fly`"));
+    keys(&mut app, ":set broker.flush fast⏎");
+    assert!(screen(&app, 120, 40).contains("broker.flush 的值 `fast` 不对：应为 sync|async"));
     // A toggle explains itself in Chinese.
     keys(&mut app, "f");
     assert!(screen(&app, 120, 40).contains("broker.flush = sync — SYNC_FLUSH（刷盘后再应答）"));

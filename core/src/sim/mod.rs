@@ -1618,7 +1618,7 @@ impl World {
 
     /// Applies one world-changing command (not step/run/back) as one step. A refusal changes
     /// nothing and says why.
-    pub fn command(&mut self, command: &Command) -> Result<Result<Event, String>, String> {
+    pub fn command(&mut self, command: &Command) -> Result<Result<Event, Said>, String> {
         let out = match command {
             Command::Send(n) => self.cmd_send(*n),
             Command::Set { key, value } => self.cmd_set(key, value)?,
@@ -1655,15 +1655,19 @@ impl World {
             }
             Command::PromoteReplica => self.cmd_promote()?,
             Command::Step(_) | Command::Run(_) | Command::Back(_) => {
-                Err(format!("`{command}` is not a world command"))
+                Err(said!(self.zh, "`{command}` is not a world command", "`{command}` 不是改变世界的命令"))
             }
         };
         Ok(out.map(|out| self.emit(out)))
     }
 
-    fn cmd_send(&mut self, n: u64) -> Result<Out, String> {
+    fn cmd_send(&mut self, n: u64) -> Result<Out, Said> {
         if !self.producer.up {
-            return Err("send: the producer is down; restart it first".into());
+            return Err(said!(
+                self.zh,
+                "send: the producer is down; restart it first",
+                "send：生产者已宕机；请先重启它"
+            ));
         }
         let mut ids = Vec::new();
         let producer = self.producer.id;
@@ -1700,9 +1704,11 @@ impl World {
         Ok((Some(Node::Producer), text, ids))
     }
 
-    fn cmd_set(&mut self, key: &str, value: &str) -> Result<Result<Out, String>, String> {
+    fn cmd_set(&mut self, key: &str, value: &str) -> Result<Result<Out, Said>, String> {
         if let Err(e) = self.settings.set(key, value) {
-            return Ok(Err(e.to_string()));
+            let (en, zh) =
+                (e.to_string(), if self.zh { e.text(crate::lesson::Lang::Zh) } else { String::new() });
+            return Ok(Err(Said { en, zh }));
         }
         let (help, help_zh) = crate::settings::spec(key).map_or(("", ""), |s| (s.help, s.help_zh));
         let mut text =
@@ -1713,9 +1719,13 @@ impl World {
         Ok(Ok((None, text, vec![])))
     }
 
-    fn cmd_crash(&mut self, node: Node, kind: CrashKind) -> Result<Result<Out, String>, String> {
+    fn cmd_crash(&mut self, node: Node, kind: CrashKind) -> Result<Result<Out, Said>, String> {
         if !self.node_up(node) {
-            return Ok(Err(format!("crash {node}: {node} is already down")));
+            return Ok(Err(said!(
+                self.zh,
+                "crash {node}: {node} is already down",
+                "crash {node}：{node} 已经宕机"
+            )));
         }
         let z = self.zh;
         let (how, how_zh) = match kind {
@@ -1860,12 +1870,20 @@ impl World {
         Ok(Ok(out))
     }
 
-    fn cmd_restart(&mut self, node: Node) -> Result<Result<Out, String>, String> {
+    fn cmd_restart(&mut self, node: Node) -> Result<Result<Out, Said>, String> {
         if node.has_log() && self.b(node).role == Role::Retired {
-            return Ok(Err(format!("restart {node}: it was replaced by the promoted replica")));
+            return Ok(Err(said!(
+                self.zh,
+                "restart {node}: it was replaced by the promoted replica",
+                "restart {node}：它已被升主的从节点取代"
+            )));
         }
         if self.node_up(node) {
-            return Ok(Err(format!("restart {node}: {node} is up")));
+            return Ok(Err(said!(
+                self.zh,
+                "restart {node}: {node} is up",
+                "restart {node}：{node} 正在运行"
+            )));
         }
         match node {
             Node::Producer => {
@@ -1962,9 +1980,13 @@ impl World {
         }
     }
 
-    fn cmd_partition(&mut self, node: Node) -> Result<Out, String> {
+    fn cmd_partition(&mut self, node: Node) -> Result<Out, Said> {
         if self.net.partitioned.contains(&node) {
-            return Err(format!("partition {node}: {node} is already cut off; `heal` reconnects it"));
+            return Err(said!(
+                self.zh,
+                "partition {node}: {node} is already cut off; `heal` reconnects it",
+                "partition {node}：{node} 已经被隔离；`heal` 可以恢复"
+            ));
         }
         self.net.partition(node);
         let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
@@ -1982,10 +2004,10 @@ impl World {
         Ok((Some(node), text, vec![]))
     }
 
-    fn cmd_heal(&mut self) -> Result<Result<Out, String>, String> {
+    fn cmd_heal(&mut self) -> Result<Result<Out, Said>, String> {
         let was = std::mem::take(&mut self.net.partitioned);
         if was.is_empty() {
-            return Ok(Err("heal: nothing is partitioned".into()));
+            return Ok(Err(said!(self.zh, "heal: nothing is partitioned", "heal：没有被隔离的节点")));
         }
         let names: Vec<&str> = was.iter().map(|n| n.name()).collect();
         let names_zh: Vec<&str> = was.iter().map(|n| n.name_zh()).collect();
@@ -2006,21 +2028,31 @@ impl World {
         Ok(Ok((None, text, vec![])))
     }
 
-    fn cmd_promote(&mut self) -> Result<Result<Out, String>, String> {
+    fn cmd_promote(&mut self) -> Result<Result<Out, Said>, String> {
         if self.master != Node::Broker || self.b(Node::Replica).role != Role::Slave {
-            return Ok(Err("promote replica: the replica is already the master".into()));
+            return Ok(Err(said!(
+                self.zh,
+                "promote replica: the replica is already the master",
+                "promote replica：从节点已经是主节点"
+            )));
         }
         if !self.b(Node::Replica).up {
-            return Ok(Err("promote replica: the replica is down; restart it first".into()));
+            return Ok(Err(said!(
+                self.zh,
+                "promote replica: the replica is down; restart it first",
+                "promote replica：从节点已宕机；请先重启它"
+            )));
         }
         let old_up = self.b(Node::Broker).up;
         if old_up
             && self.net.connected(Node::Broker, Node::Replica)
             && !self.net.partitioned.contains(&Node::Broker)
         {
-            return Ok(Err(
-                "promote replica: the broker is up and reachable; crash or partition it first".into()
-            ));
+            return Ok(Err(said!(
+                self.zh,
+                "promote replica: the broker is up and reachable; crash or partition it first",
+                "promote replica：Broker 仍在运行且连得上；请先让它崩溃或把它隔离"
+            )));
         }
         // The old master is fenced off: what only it had is abandoned.
         let old = &self.brokers[0];
