@@ -818,13 +818,19 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
                 if b.clicked() {
                     intents.push(Intent::Command(Command::Restart(node)));
                 }
+                // Promotion only while the replica is a slave that is up: once promoted it is the
+                // master, and a crashed one must restart first.
                 let extra = match node {
-                    Node::Consumer => Some((T::FailNext, Command::FailNext(1))),
-                    Node::Replica => Some((T::Promote, Command::PromoteReplica)),
+                    Node::Consumer => Some((T::FailNext, Command::FailNext(1), true)),
+                    Node::Replica => Some((T::Promote, Command::PromoteReplica, nv.up && nv.role == "slave")),
                     _ => None,
                 };
-                if let Some((label, command)) = extra
-                    && ui.button(label.get(lang)).on_hover_text(extra_help(node, lang)).clicked()
+                if let Some((label, command, enabled)) = extra
+                    && ui
+                        .add_enabled(enabled, egui::Button::new(label.get(lang)))
+                        .on_hover_text(extra_help(node, lang))
+                        .on_disabled_hover_text(extra_help(node, lang))
+                        .clicked()
                 {
                     intents.push(Intent::Command(command));
                 }
