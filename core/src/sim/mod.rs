@@ -1712,7 +1712,7 @@ impl World {
         }
         let (help, help_zh) = crate::settings::spec(key).map_or(("", ""), |s| (s.help, s.help_zh));
         let mut text =
-            said!(self.zh, "settings: {key} = {value} ({help})", "设置：{key} = {value}（{help_zh}）");
+            said!(self.zh, "settings: {key} = {value} ({help})", "设置：{key} = {value} —— {help_zh}");
         if key == "broker.replication" {
             text.push(self.reconnect_replica()?);
         }
