@@ -384,33 +384,3 @@ fn every_event_of_every_lesson_is_said_in_chinese() {
         }
     }
 }
-
-#[test]
-#[ignore = "prints every Chinese event line of the lessons, for reading"]
-fn print_chinese_lines() {
-    use mqlab_core::lesson::Lang;
-    let mut seen = std::collections::BTreeSet::new();
-    for lesson in mqlab_core::lesson::builtin() {
-        let config = SessionConfig {
-            seed: lesson.seed,
-            storage: StorageKind::Mem,
-            data_dir: None,
-            settings: lesson.settings,
-        };
-        let mut session = Session::new(config).expect("session");
-        session.set_language(Lang::Zh).expect("language");
-        for step in &lesson.steps {
-            let _ = session.execute(&step.commands);
-        }
-        for e in session.trace() {
-            let shape: String = e.zh.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
-            seen.insert(shape);
-        }
-        for a in session.view().alerts {
-            seen.insert(format!("ALERT {a}"));
-        }
-    }
-    for s in seen {
-        println!("{s}");
-    }
-}
