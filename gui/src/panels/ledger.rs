@@ -193,7 +193,7 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
             |ui| {
                 // A journey has few events: each is shown whole.
                 for e in &journey.events {
-                    event_row(ui, e, lang, true);
+                    event_row(ui, e, lang, None);
                 }
             },
         );
@@ -205,25 +205,41 @@ fn journey_or_events(ui: &mut egui::Ui, app: &LabApp, lang: Lang) {
         ui.label(T::PickMessage.get(lang));
         return;
     }
-    let row_h = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
+    // Every row is as tall as the others (the log can be long, and only the rows in sight are
+    // laid out): one line, or two in a narrow column, where one would say little.
+    let lines = if ui.available_width() < NARROW_EVENTS { 2 } else { 1 };
+    let line_h = ui.text_style_height(&egui::TextStyle::Monospace);
+    let row_h = line_h * lines as f32 + 4.0;
     egui::ScrollArea::vertical().id_salt("events").auto_shrink([false; 2]).stick_to_bottom(true).show_rows(
         ui,
         row_h,
         trace.len(),
         |ui, rows| {
             for e in &trace[rows] {
-                event_row(ui, e, lang, false);
+                // Exactly one row's height, whatever the text fills of it.
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(ui.available_width(), row_h), egui::Sense::hover());
+                let builder =
+                    egui::UiBuilder::new().max_rect(rect).layout(egui::Layout::top_down(egui::Align::Min));
+                ui.scope_builder(builder, |ui| event_row(ui, e, lang, Some(lines)));
             }
         },
     );
 }
 
-/// One event: cut to one line with the whole on hover (the event log, whose rows must be of one
-/// height), or wrapped.
-fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event, lang: Lang, whole: bool) {
+/// Below this width the event log gives each event two lines.
+const NARROW_EVENTS: f32 = 560.0;
+
+/// One event, wrapped: whole, or cut to `lines` with the whole on hover (the event log, whose
+/// rows are all of one height).
+fn event_row(ui: &mut egui::Ui, e: &mqlab_core::view::Event, lang: Lang, lines: Option<usize>) {
     let text = format!("#{:<4} {:>6} ms  {}", e.step, e.at_ms, e.text_in(lang));
-    let label = egui::Label::new(RichText::new(text).monospace());
-    ui.add(if whole { label.wrap() } else { label.truncate() });
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let mut job = egui::text::LayoutJob::simple(text, font, ui.visuals().text_color(), ui.available_width());
+    if let Some(lines) = lines {
+        job.wrap.max_rows = lines;
+    }
+    ui.add(egui::Label::new(job).wrap());
 }
 
 #[cfg(test)]
