@@ -10,6 +10,10 @@
 //! pending outbox row, a send awaiting its answer), so a world with nothing to do is idle and
 //! `run` ends. A timer whose reason went away (a crash, an answer that arrived) is recognised as
 //! stale when it comes due and is skipped without being a step.
+//!
+//! Every event's line is written where it happens, in English and (when a front end speaks it)
+//! Chinese, with [`said!`](said::said): the trace digest covers the English line only, so the
+//! language never changes a trace.
 
 pub(crate) mod broker;
 mod clients;
