@@ -12,7 +12,7 @@
 //! stale when it comes due and is skipped without being a step.
 //!
 //! Every event's line is written where it happens, in English and (when a front end speaks it)
-//! Chinese, with [`said!`](said::said): the trace digest covers the English line only, so the
+//! Chinese, with `said!` (module `said`): the trace digest covers the English line only, so the
 //! language never changes a trace.
 
 pub(crate) mod broker;
