@@ -170,6 +170,12 @@ pub struct LabApp {
     style_applied: Option<(bool, f32)>,
 }
 
+/// The window's background in a theme: the panels' usual fill, painted once by the renderer's
+/// clear instead of by every panel.
+pub fn background(dark: bool) -> egui::Color32 {
+    if dark { egui::Visuals::dark().panel_fill } else { egui::Visuals::light().panel_fill }
+}
+
 impl LabApp {
     /// Builds the world, applies the start-up script and opens the lesson given on the command
     /// line. Errors are one line for the user.
@@ -339,6 +345,9 @@ impl LabApp {
                 ]
                 .into();
                 style.spacing.button_padding = egui::vec2(8.0, 4.0);
+                // The panels leave their fill to the window's clear colour (`background`): on a
+                // software renderer every full-window fill is a frame's worth of pixels to shade.
+                style.visuals.panel_fill = egui::Color32::TRANSPARENT;
             });
         }
         self.style_applied = Some(want);

@@ -154,6 +154,10 @@ impl eframe::App for Window {
         }
     }
 
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        app::background(visuals.dark_mode).to_normalized_gamma_f32()
+    }
+
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         if self.screenshot.is_none() {
             eframe::set_value(storage, PREFS_KEY, &self.app.prefs);

@@ -518,8 +518,9 @@ pub fn show(
     let targets = scene(view, &layout);
     let tuples: Vec<_> = targets.iter().map(|t| (t.key, t.pos, t.radius, t.color)).collect();
     let (placed, leaving) = anim.place(rect, now, &tuples);
+    let disc = disc_texture(ui.ctx());
     for l in &leaving {
-        painter.circle_filled(l.pos, l.radius, l.color);
+        paint_disc(&painter, disc, l.pos, l.radius, l.color);
     }
     let mut outcome = Outcome::default();
     let ring = visuals.strong_text_color();
@@ -529,7 +530,7 @@ pub fn show(
         if slot == Slot::Lost || view.message(id).is_some_and(|m| m.fate == Fate::Lost) {
             cross(&painter, p.pos, p.radius, color(TokenState::Lost), is_selected.then_some(ring));
         } else {
-            painter.circle_filled(p.pos, p.radius, p.color);
+            paint_disc(&painter, disc, p.pos, p.radius, p.color);
             if is_selected {
                 painter.circle_stroke(p.pos, p.radius + 2.5, Stroke::new(2.5, ring));
             }
@@ -863,6 +864,41 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
             }
         });
     });
+}
+
+/// A white anti-aliased disc, drawn tinted as every message token: two triangles a token instead
+/// of the hundred-odd of a tessellated circle, which a software renderer feels with hundreds of
+/// tokens on screen. Made once per context.
+fn disc_texture(ctx: &egui::Context) -> egui::TextureId {
+    const SIZE: usize = 128;
+    let id = egui::Id::unique("mqlab-token-disc");
+    if let Some(handle) = ctx.data(|d| d.get_temp::<egui::TextureHandle>(id)) {
+        return handle.id();
+    }
+    let centre = SIZE as f32 / 2.0;
+    let radius = centre - 1.0;
+    let pixels = (0..SIZE * SIZE)
+        .map(|i| {
+            let (x, y) = ((i % SIZE) as f32 + 0.5 - centre, (i / SIZE) as f32 + 0.5 - centre);
+            // Coverage over a two-texel ramp at the rim: smooth at every size the mipmaps give.
+            let coverage = ((radius - (x * x + y * y).sqrt()) / 2.0 + 0.5).clamp(0.0, 1.0);
+            Color32::from_white_alpha((coverage * 255.0).round() as u8)
+        })
+        .collect();
+    let image = egui::ColorImage::new([SIZE, SIZE], pixels);
+    let options = egui::TextureOptions {
+        mipmap_mode: Some(egui::TextureFilter::Linear),
+        ..egui::TextureOptions::LINEAR
+    };
+    let handle = ctx.load_texture("token-disc", image, options);
+    let texture = handle.id();
+    ctx.data_mut(|d| d.insert_temp(id, handle));
+    texture
+}
+
+fn paint_disc(painter: &egui::Painter, disc: egui::TextureId, centre: Pos2, radius: f32, color: Color32) {
+    let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
+    painter.image(disc, Rect::from_center_size(centre, Vec2::splat(radius * 2.0)), uv, color);
 }
 
 #[cfg(test)]
