@@ -208,7 +208,12 @@ impl MessageView {
                     format!("{id} is lost: no copy remains and it was never processed.")
                 };
                 if let Some(cause) = cause {
-                    text.push_str(&format!(" {} ({})", cause.describe(lang), cause.name()));
+                    let (describe, name) = (cause.describe(lang), cause.name());
+                    text.push_str(&if zh {
+                        format!("{describe}（{name}）")
+                    } else {
+                        format!(" {describe} ({name})")
+                    });
                 }
                 text
             }

@@ -279,7 +279,7 @@ fn chinese_switches_the_ui_text() {
     assert!(
         text.contains("m1 丢失了")
             && text.contains("请求在网络中被丢弃")
-            && text.contains("(dropped_in_network)"),
+            && text.contains("（dropped_in_network）"),
         "{text}"
     );
     keys(&mut app, "⎋");
