@@ -12,7 +12,7 @@ use crate::i18n::{self, T};
 pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     let lang = app.lang();
     let width = ui.available_width();
-    let mut table = Table::new(ui, app, lang);
+    let mut table = Table::cached(ui, app, lang);
     // The ledger takes what its columns need (within bounds); the events get the rest, so on a
     // narrow window or beside a lesson the words that matter (SEND_OK, FLUSH_DISK_TIMEOUT,
     // lost_in_page_cache) are not the ones cut.
@@ -53,13 +53,41 @@ const HEADERS: [T; 8] = [
     T::ColDetected,
 ];
 
+/// One ledger row's cells as text, with their colour.
+type Row = [(String, Option<egui::Color32>); 8];
+
 /// The ledger's cells as text, and the width each column needs to show all of them whole.
+#[derive(Clone)]
 struct Table {
-    rows: Vec<[(String, Option<egui::Color32>); 8]>,
+    rows: std::sync::Arc<Vec<Row>>,
     natural: [f32; 8],
 }
 
 impl Table {
+    /// The table of the messages on screen, built (and its columns measured) only when a message,
+    /// the language or the font changed since the last frame.
+    fn cached(ui: &egui::Ui, app: &LabApp, lang: Lang) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (lang == Lang::Zh).hash(&mut hasher);
+        egui::TextStyle::Body.resolve(ui.style()).size.to_bits().hash(&mut hasher);
+        ui.spacing().button_padding.x.to_bits().hash(&mut hasher);
+        for m in &app.view().messages {
+            (m.id, m.producer, m.seq, m.token, m.fate, m.cause, m.effects, m.detected).hash(&mut hasher);
+            m.status.map(|s| s.name()).hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        let id = egui::Id::unique("mqlab-ledger-table");
+        if let Some((k, table)) = ui.data(|d| d.get_temp::<(u64, Table)>(id))
+            && k == key
+        {
+            return table;
+        }
+        let table = Table::new(ui, app, lang);
+        ui.data_mut(|d| d.insert_temp(id, (key, table.clone())));
+        table
+    }
+
     fn new(ui: &egui::Ui, app: &LabApp, lang: Lang) -> Self {
         let rows: Vec<_> = app
             .view()
@@ -101,7 +129,7 @@ impl Table {
         for w in &mut natural {
             *w = w.ceil() + 2.0;
         }
-        Self { rows, natural }
+        Self { rows: std::sync::Arc::new(rows), natural }
     }
 
     /// Widths for the table in a font `ratio` times the size measured.
@@ -248,7 +276,8 @@ mod tests {
 
     #[test]
     fn a_narrow_ledger_cuts_only_its_widest_columns() {
-        let table = Table { rows: Vec::new(), natural: [40.0, 40.0, 90.0, 160.0, 80.0, 200.0, 60.0, 30.0] };
+        let table =
+            Table { rows: Default::default(), natural: [40.0, 40.0, 90.0, 160.0, 80.0, 200.0, 60.0, 30.0] };
         let spacing = 8.0;
         let whole = table.natural_width(spacing);
         assert_eq!(table.widths(whole + 50.0, spacing), table.natural, "room to spare: all whole");
