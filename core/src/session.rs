@@ -216,13 +216,7 @@ impl Session {
                 .world
                 .alerts()
                 .iter()
-                .map(|a| {
-                    if self.lang == Lang::Zh && !a.zh.is_empty() {
-                        crate::sim::said::spaced(&a.zh)
-                    } else {
-                        a.en.clone()
-                    }
-                })
+                .map(|a| if self.lang == Lang::Zh && !a.zh.is_empty() { a.zh.clone() } else { a.en.clone() })
                 .collect(),
         }
     }

@@ -288,17 +288,22 @@ impl World {
         None
     }
 
-    fn emit(&mut self, (node, Said { en: text, zh }, messages): Out) -> Event {
-        let zh = if zh.is_empty() { zh } else { said::spaced(&zh) };
+    fn emit(&mut self, (node, said, messages): Out) -> Event {
+        let Said { en: text, zh } = said.finished();
         self.step += 1;
         let event = Event { step: self.step, at_ms: self.now, node, text, zh, messages };
         self.trace.push(event.clone());
         event
     }
 
+    /// Raises an alert (kept as its event lines are).
+    fn alert(&mut self, said: Said) {
+        self.alerts.push(said.finished());
+    }
+
     /// Appends an event to the trace without handing out a copy (the hot path of `run`).
-    fn record(&mut self, (node, Said { en: text, zh }, messages): Out) {
-        let zh = if zh.is_empty() { zh } else { said::spaced(&zh) };
+    fn record(&mut self, (node, said, messages): Out) {
+        let Said { en: text, zh } = said.finished();
         self.step += 1;
         self.trace.push(Event { step: self.step, at_ms: self.now, node, text, zh, messages });
     }
@@ -747,7 +752,7 @@ impl World {
                 "outbox gave up on {msg} after {OUTBOX_MAX_TRIES} resends",
                 "本地消息表重发 {msg} {OUTBOX_MAX_TRIES} 次后放弃"
             );
-            self.alerts.push(alert);
+            self.alert(alert);
         }
         if !gave_up.is_empty() {
             parts.push(said!(
@@ -1289,7 +1294,7 @@ impl World {
                 }
                 if reconsume >= self.settings.consumer_max_retries {
                     self.bm(node).dlq.push(msg);
-                    self.alerts.push(said!(
+                    self.alert(said!(
                         z,
                         "{msg} dead-lettered after {reconsume} retries",
                         "{msg} 重试 {reconsume} 次后进入死信队列"
@@ -1489,7 +1494,7 @@ impl World {
                 } else {
                     format!("{expected}..{}", seq - 1)
                 };
-                self.alerts.push(said!(
+                self.alert(said!(
                     z,
                     "sequence gap: {producer} seq {gap} missing before seq {seq}",
                     "序号缺口：{producer} 在序号 {seq} 之前缺少序号 {gap}"

@@ -18,6 +18,12 @@ impl Said {
         self.zh.push_str(&more.zh);
     }
 
+    /// The line as it is kept: the Chinese one with a space between Chinese and Latin text.
+    pub fn finished(self) -> Said {
+        let zh = if self.zh.is_empty() { self.zh } else { spaced(&self.zh) };
+        Said { en: self.en, zh }
+    }
+
     /// The parts joined with `; ` (English) and `；` (Chinese).
     pub fn join(parts: Vec<Said>) -> Said {
         let en = parts.iter().map(|p| p.en.as_str()).collect::<Vec<_>>().join("; ");
@@ -29,7 +35,7 @@ impl Said {
 /// A space between a Chinese character and a Latin letter or digit that touch (`发往Broker` →
 /// `发往 Broker`), as Chinese technical writing spaces them; node names and ids are filled into
 /// the Chinese lines without knowing what is beside them.
-pub fn spaced(zh: &str) -> String {
+fn spaced(zh: &str) -> String {
     let ideograph = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
     let latin = |c: char| c.is_ascii_alphanumeric();
     let mut out = String::with_capacity(zh.len() + 8);
