@@ -3,7 +3,7 @@
 //! them the links with the envelopes in flight.
 
 use mqlab_core::ids::Node;
-use mqlab_core::view::{EnvelopeView, Fate, MessageView, NodeView, Place, View};
+use mqlab_core::view::{EnvelopeView, Fate, MessageView, NodeNote, NodeView, Place, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -40,18 +40,21 @@ fn stage(ui: &Ui, title: T, node: &NodeView, lines: Vec<Line<'static>>, frame: &
     spans.push(node_state(ui, node));
     let mut block = Block::bordered().title(Line::from(spans));
     // What the node is doing, or why it is down, on the bottom border: the short form when the
-    // long one does not fit between the corners.
+    // long one does not fit between the corners (the closing space may fall on the corner).
     let room = usize::from(area.width.saturating_sub(2));
-    let note = [node.note.text(ui.lang), node.note.short_text(ui.lang)]
-        .into_iter()
-        .map(|text| Span::styled(format!(" {text} "), theme.dim()))
-        // The closing space may fall on the corner.
-        .find(|span| span.width() <= room + 1)
-        .unwrap_or_else(|| Span::styled(format!(" {} ", node.note.short_text(ui.lang)), theme.dim()));
-    if note.width() > 2 {
-        block = block.title_bottom(note);
+    let note = fitting_note(ui, &node.note, room).unwrap_or_else(|| node.note.short_text(ui.lang));
+    if !note.is_empty() {
+        block = block.title_bottom(Span::styled(format!(" {note} "), theme.dim()));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The note's long form, else its short one, whichever first fits in `room` columns after a
+/// space; `None` when neither does or there is nothing to say.
+fn fitting_note(ui: &Ui, note: &NodeNote, room: usize) -> Option<String> {
+    [note.text(ui.lang), note.short_text(ui.lang)]
+        .into_iter()
+        .find(|text| !text.is_empty() && Span::raw(text.as_str()).width() < room)
 }
 
 fn node_state(ui: &Ui, node: &NodeView) -> Span<'static> {
@@ -169,11 +172,9 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
     // essentials.
     let used: usize = replica_head.iter().map(Span::width).sum();
     let room = usize::from(width.saturating_sub(2)).saturating_sub(used);
-    let note = [replica.note.text(ui.lang), replica.note.short_text(ui.lang)]
-        .into_iter()
-        .map(|text| Span::styled(format!(" {text}"), theme.dim()))
-        .find(|span| span.width() > 1 && span.width() <= room);
-    replica_head.extend(note);
+    if let Some(note) = fitting_note(ui, &replica.note, room) {
+        replica_head.push(Span::styled(format!(" {note}"), theme.dim()));
+    }
     vec![
         Line::from(vec![
             Span::styled(format!("{} ", broker.role), theme.title()),
