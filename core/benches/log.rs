@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mqlab_core::ids::{MsgId, ProducerId};
-use mqlab_core::log::{CommitLog, LogConfig, MmapStorage, RECORD_OVERHEAD, Record, Storage, StorageKind};
+use mqlab_core::log::{CommitLog, LogConfig, MmapStorage, RECORD_OVERHEAD, Record, Storage, StorageKind, TOPIC};
 
 const RECORD_BYTES: usize = 1024;
 /// Bytes appended per measured batch: 16 segments of the default size.
@@ -34,7 +34,9 @@ fn record_of(i: u64, bytes: usize) -> Record {
         msg_id: MsgId(i),
         producer_id: ProducerId(1),
         seq: i,
-        body: vec![(i % 251) as u8; bytes - RECORD_OVERHEAD - key.len()],
+        reconsume_times: 0,
+        topic: TOPIC.into(),
+        body: vec![(i % 251) as u8; bytes - RECORD_OVERHEAD - TOPIC.len() - key.len()],
         key,
         timestamp_ms: i,
     }

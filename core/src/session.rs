@@ -215,7 +215,6 @@ impl Session {
             alerts: self
                 .world
                 .alerts()
-                .iter()
                 .map(|a| if self.lang == Lang::Zh && !a.zh.is_empty() { a.zh.clone() } else { a.en.clone() })
                 .collect(),
         }

@@ -17,9 +17,11 @@ fn rec(i: u64) -> Record {
         msg_id: MsgId(i),
         producer_id: ProducerId(1),
         seq: i,
+        reconsume_times: 0,
+        topic: String::new(),
         key: format!("k{i}"),
         timestamp_ms: i,
-        body: vec![i as u8; 100],
+        body: vec![i as u8; 92],
     }
 }
 

@@ -18,6 +18,8 @@ fn rec(i: u64) -> Record {
         msg_id: MsgId(i),
         producer_id: ProducerId(1),
         seq: i,
+        reconsume_times: 0,
+        topic: mqlab_core::log::TOPIC.into(),
         key: format!("order-{i}"),
         timestamp_ms: i,
         body: vec![(i % 251) as u8; 100 + (i as usize * 7) % 200],

@@ -31,6 +31,8 @@ fn record_strategy() -> impl Strategy<Value = Record> {
             msg_id: MsgId(m),
             producer_id: ProducerId(p),
             seq,
+            reconsume_times: (seq % 17) as u32,
+            topic: if m % 2 == 0 { mqlab_core::log::TOPIC.into() } else { "%DLQ%lab".into() },
             key,
             timestamp_ms: ts,
             body,
@@ -71,6 +73,8 @@ fn the_bytes_follow_the_documented_table() {
         msg_id: MsgId(0x0102030405060708),
         producer_id: ProducerId(0x0a0b0c0d),
         seq: 0x1112131415161718,
+        reconsume_times: 0x31323334,
+        topic: "top".into(),
         key: "key".into(),
         timestamp_ms: 0x2122232425262728,
         body: b"body!".to_vec(),
@@ -80,7 +84,7 @@ fn the_bytes_follow_the_documented_table() {
     let seg = log.segment_bytes(0).unwrap();
     let le32 = |at: usize| u32::from_le_bytes(seg[at..at + 4].try_into().unwrap());
     let le64 = |at: usize| u64::from_le_bytes(seg[at..at + 8].try_into().unwrap());
-    let len = RECORD_OVERHEAD + 3 + 5;
+    let len = RECORD_OVERHEAD + 3 + 3 + 5;
     assert_eq!(le32(0) as usize, len);
     assert_eq!(le32(4), RECORD_MAGIC);
     assert_eq!(&seg[4..8], b"MQLR");
@@ -88,12 +92,15 @@ fn the_bytes_follow_the_documented_table() {
     assert_eq!(le64(12), r.msg_id.0);
     assert_eq!(le32(20), r.producer_id.0);
     assert_eq!(le64(24), r.seq);
-    assert_eq!(le32(32), 3);
-    assert_eq!(&seg[36..39], b"key");
-    assert_eq!(le64(39), r.timestamp_ms);
-    assert_eq!(le32(47), 5);
-    assert_eq!(&seg[51..56], b"body!");
-    assert!(seg[56..].iter().all(|&b| b == 0), "the rest of a new segment is zero");
+    assert_eq!(le32(32), r.reconsume_times);
+    assert_eq!(le32(36), 3);
+    assert_eq!(&seg[40..43], b"top");
+    assert_eq!(le32(43), 3);
+    assert_eq!(&seg[47..50], b"key");
+    assert_eq!(le64(50), r.timestamp_ms);
+    assert_eq!(le32(58), 5);
+    assert_eq!(&seg[62..67], b"body!");
+    assert!(seg[67..].iter().all(|&b| b == 0), "the rest of a new segment is zero");
 }
 
 #[test]
@@ -103,6 +110,8 @@ fn flipping_any_single_bit_of_a_record_is_detected() {
             msg_id: MsgId(1),
             producer_id: ProducerId(2),
             seq: 3,
+            reconsume_times: 0,
+            topic: mqlab_core::log::TOPIC.into(),
             key: "k".into(),
             timestamp_ms: 4,
             body: b"first".to_vec(),
@@ -111,6 +120,8 @@ fn flipping_any_single_bit_of_a_record_is_detected() {
             msg_id: MsgId(9),
             producer_id: ProducerId(8),
             seq: 7,
+            reconsume_times: 0,
+            topic: mqlab_core::log::TOPIC.into(),
             key: "ключ".into(),
             timestamp_ms: 6,
             body: (0..=255).collect(),

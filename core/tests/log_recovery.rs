@@ -19,9 +19,11 @@ fn rec(i: u64, total: usize) -> Record {
         msg_id: MsgId(i),
         producer_id: ProducerId(i as u32 % 3),
         seq: i,
+        reconsume_times: 0,
+        topic: String::new(),
         key: "k".into(),
         timestamp_ms: 1000 + i,
-        body: (0..total - 49).map(|b| (b as u64 * 31 + i) as u8).collect(),
+        body: (0..total - 57).map(|b| (b as u64 * 31 + i) as u8).collect(),
     }
 }
 

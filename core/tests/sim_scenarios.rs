@@ -35,9 +35,19 @@ fn oneway_with_a_dropped_request_loses_it_silently() {
 }
 
 #[test]
-fn sync_send_retries_a_dropped_request() {
-    let r = run(&[("producer.send", "sync"), ("producer.retries", "2")], "drop next request; send 3; run");
+fn sync_send_retries_a_dropped_request_when_each_attempt_is_capped() {
+    let capped = [("producer.send", "sync"), ("producer.retries", "2"), ("producer.attempt_timeout_ms", "1000")];
+    let r = run(&capped, "drop next request; send 3; run");
     assert_eq!(r.totals, totals(3, 3, 3, 0, 0, 0));
+    assert_eq!(r.messages[0].status, Some(SendStatus::SendOk));
+}
+
+#[test]
+fn by_default_a_timed_out_attempt_leaves_no_time_to_retry() {
+    // RocketMQ gives each attempt what is left of sendMsgTimeout: the first attempt waits all
+    // of it, so the exception comes after one attempt.
+    let r = run(&[("producer.send", "sync"), ("producer.retries", "2")], "drop next request; send 3; run");
+    assert_eq!(r.totals, totals(3, 2, 2, 0, 0, 1));
 }
 
 #[test]
@@ -55,10 +65,11 @@ fn async_send_whose_callback_ignores_the_error_loses_it() {
 
 #[test]
 fn a_dropped_response_makes_a_duplicate_that_idempotence_absorbs() {
-    let r = run(&[], "drop next response; send 1; run");
+    let capped = [("producer.attempt_timeout_ms", "1000")];
+    let r = run(&capped, "drop next response; send 1; run");
     assert_eq!(r.totals, totals(1, 1, 0, 1, 0, 0));
     assert_eq!(r.messages[0].effects, 2);
-    let r = run(&[("consumer.idempotent", "on")], "drop next response; send 1; run");
+    let r = run(&[capped[0], ("consumer.idempotent", "on")], "drop next response; send 1; run");
     assert_eq!(r.totals, totals(1, 1, 1, 0, 0, 0));
 }
 

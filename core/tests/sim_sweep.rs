@@ -293,6 +293,13 @@ const KEPT_WORDS: &[&str] = &[
     "commit",
     "run",
     "min",
+    "sendMessageBack",
+    "SCHEDULE_TOPIC_XXXX",
+    "DLQ",
+    "LabConsumerGroup",
+    "HA",
+    "promote",
+    "replica",
 ];
 
 /// The English words of a Chinese line that are not in [`KEPT_WORDS`]. A settings line names its

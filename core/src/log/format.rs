@@ -6,21 +6,24 @@
 //!
 //! Record (all integers little-endian):
 //!
-//! | offset    | size | field          | meaning                                               |
-//! |-----------|------|----------------|-------------------------------------------------------|
-//! | 0         | 4    | `total_len`    | bytes of the whole record, this header included       |
-//! | 4         | 4    | `magic`        | `MQLR` (`4D 51 4C 52`)                                |
-//! | 8         | 4    | `crc32`        | CRC32 (crc32fast) of bytes `12..total_len`            |
-//! | 12        | 8    | `msg_id`       | the message's client-side unique id                   |
-//! | 20        | 4    | `producer_id`  | the producer that created it                          |
-//! | 24        | 8    | `seq`          | the producer's sequence number                        |
-//! | 32        | 4    | `key_len`      | `k`, bytes of the key                                 |
-//! | 36        | k    | `key`          | UTF-8                                                 |
-//! | 36+k      | 8    | `timestamp_ms` | virtual time of the append                            |
-//! | 44+k      | 4    | `body_len`     | `b`, bytes of the body                                |
-//! | 48+k      | b    | `body`         | opaque                                                |
+//! | offset      | size | field             | meaning                                          |
+//! |-------------|------|-------------------|--------------------------------------------------|
+//! | 0           | 4    | `total_len`       | bytes of the whole record, this header included  |
+//! | 4           | 4    | `magic`           | `MQLR` (`4D 51 4C 52`)                           |
+//! | 8           | 4    | `crc32`           | CRC32 (crc32fast) of bytes `12..total_len`       |
+//! | 12          | 8    | `msg_id`          | the message's client-side unique id              |
+//! | 20          | 4    | `producer_id`     | the producer that created it                     |
+//! | 24          | 8    | `seq`             | the producer's sequence number                   |
+//! | 32          | 4    | `reconsume_times` | deliveries that failed before this copy          |
+//! | 36          | 4    | `topic_len`       | `t`, bytes of the topic                          |
+//! | 40          | t    | `topic`           | UTF-8: the topic, or `SCHEDULE_TOPIC_XXXX`, `%DLQ%…` for a copy the broker re-stored |
+//! | 40+t        | 4    | `key_len`         | `k`, bytes of the key                            |
+//! | 44+t        | k    | `key`             | UTF-8                                            |
+//! | 44+t+k      | 8    | `timestamp_ms`    | virtual time of the append                       |
+//! | 52+t+k      | 4    | `body_len`        | `b`, bytes of the body                           |
+//! | 56+t+k      | b    | `body`            | opaque                                           |
 //!
-//! So `total_len = 48 + k + b`. A record never spans two segments.
+//! So `total_len = 56 + t + k + b`. A record never spans two segments.
 //!
 //! End-of-segment marker, written where the next record does not fit (RocketMQ's blank
 //! message):
@@ -42,7 +45,7 @@ pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"MQLR");
 /// `MQLE` as it reads in a hex viewer.
 pub const END_MAGIC: u32 = u32::from_le_bytes(*b"MQLE");
 /// Bytes of a record without key and body.
-pub const RECORD_OVERHEAD: usize = 48;
+pub const RECORD_OVERHEAD: usize = 56;
 /// Bytes of the end-of-segment marker (also the smallest tail that can hold one).
 pub const MARKER_LEN: usize = 8;
 /// Where the CRC'd part of a record starts.
@@ -50,26 +53,32 @@ const CRC_FROM: usize = 12;
 
 /// Bytes `record` takes in a segment.
 pub fn encoded_len(record: &Record) -> u64 {
-    RECORD_OVERHEAD as u64 + record.key.len() as u64 + record.body.len() as u64
+    (RECORD_OVERHEAD + record.topic.len() + record.key.len() + record.body.len()) as u64
 }
 
 /// Writes `record` into `dst`, which must be exactly `encoded_len(record)` bytes (the caller
 /// checked it fits a segment, so every length fits a u32).
 pub fn encode_into(record: &Record, dst: &mut [u8]) {
+    let t = record.topic.len();
     let k = record.key.len();
     let b = record.body.len();
     let total = dst.len() as u32;
-    debug_assert_eq!(dst.len(), RECORD_OVERHEAD + k + b);
+    debug_assert_eq!(dst.len(), RECORD_OVERHEAD + t + k + b);
     dst[0..4].copy_from_slice(&total.to_le_bytes());
     dst[4..8].copy_from_slice(&RECORD_MAGIC.to_le_bytes());
     dst[12..20].copy_from_slice(&record.msg_id.0.to_le_bytes());
     dst[20..24].copy_from_slice(&record.producer_id.0.to_le_bytes());
     dst[24..32].copy_from_slice(&record.seq.to_le_bytes());
-    dst[32..36].copy_from_slice(&(k as u32).to_le_bytes());
-    dst[36..36 + k].copy_from_slice(record.key.as_bytes());
-    dst[36 + k..44 + k].copy_from_slice(&record.timestamp_ms.to_le_bytes());
-    dst[44 + k..48 + k].copy_from_slice(&(b as u32).to_le_bytes());
-    dst[48 + k..].copy_from_slice(&record.body);
+    dst[32..36].copy_from_slice(&record.reconsume_times.to_le_bytes());
+    dst[36..40].copy_from_slice(&(t as u32).to_le_bytes());
+    dst[40..40 + t].copy_from_slice(record.topic.as_bytes());
+    let at = 40 + t;
+    dst[at..at + 4].copy_from_slice(&(k as u32).to_le_bytes());
+    dst[at + 4..at + 4 + k].copy_from_slice(record.key.as_bytes());
+    let at = at + 4 + k;
+    dst[at..at + 8].copy_from_slice(&record.timestamp_ms.to_le_bytes());
+    dst[at + 8..at + 12].copy_from_slice(&(b as u32).to_le_bytes());
+    dst[at + 12..].copy_from_slice(&record.body);
     let crc = crc32fast::hash(&dst[CRC_FROM..]);
     dst[8..12].copy_from_slice(&crc.to_le_bytes());
 }
@@ -113,8 +122,9 @@ pub enum Invalid {
     BadMarker { len: u32, left: usize },
     BadLength { len: u32, left: usize },
     BadCrc { stored: u32, computed: u32 },
-    BadLayout { key_len: u32, body_len: u32, len: u32 },
+    BadLayout { topic_len: u32, key_len: u32, body_len: u32, len: u32 },
     KeyNotUtf8,
+    TopicNotUtf8,
     ZeroLengthMagic { magic: u32 },
 }
 
@@ -137,12 +147,13 @@ impl std::fmt::Display for Invalid {
             Invalid::BadCrc { stored, computed } => {
                 write!(f, "CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")
             }
-            Invalid::BadLayout { key_len, body_len, len } => write!(
+            Invalid::BadLayout { topic_len, key_len, body_len, len } => write!(
                 f,
-                "key length {key_len} and body length {body_len} do not add up to record length \
-                 {len}"
+                "topic length {topic_len}, key length {key_len} and body length {body_len} do not \
+                 add up to record length {len}"
             ),
             Invalid::KeyNotUtf8 => f.write_str("key is not UTF-8"),
+            Invalid::TopicNotUtf8 => f.write_str("topic is not UTF-8"),
             Invalid::ZeroLengthMagic { magic } => {
                 write!(f, "record length 0 with magic {magic:#010x}")
             }
@@ -156,6 +167,8 @@ pub struct RecordView<'a> {
     pub msg_id: u64,
     pub producer_id: u32,
     pub seq: u64,
+    pub reconsume_times: u32,
+    pub topic: &'a str,
     pub key: &'a str,
     pub timestamp_ms: u64,
     pub body: &'a [u8],
@@ -167,6 +180,8 @@ impl RecordView<'_> {
             msg_id: MsgId(self.msg_id),
             producer_id: ProducerId(self.producer_id),
             seq: self.seq,
+            reconsume_times: self.reconsume_times,
+            topic: self.topic.to_owned(),
             key: self.key.to_owned(),
             timestamp_ms: self.timestamp_ms,
             body: self.body.to_vec(),
@@ -215,24 +230,35 @@ pub fn entry_at(segment: &[u8], pos: usize) -> Entry<'_> {
 /// Decodes the fields of a record whose length, magic and CRC were checked.
 fn view(rec: &[u8]) -> Result<RecordView<'_>, Invalid> {
     let len = rec.len() as u32;
-    let key_len = u32_at(rec, 32).unwrap_or(u32::MAX);
+    let room = rec.len() - RECORD_OVERHEAD;
+    let topic_len = u32_at(rec, 36).unwrap_or(u32::MAX);
+    let t = topic_len as usize;
+    let layout = |key_len, body_len| Invalid::BadLayout { topic_len, key_len, body_len, len };
+    if t > room {
+        return Err(layout(0, 0));
+    }
+    let key_len = u32_at(rec, 40 + t).unwrap_or(u32::MAX);
     let k = key_len as usize;
-    let layout = |body_len| Invalid::BadLayout { key_len, body_len, len };
-    if k > rec.len() - RECORD_OVERHEAD {
-        return Err(layout(0));
+    if k > room - t {
+        return Err(layout(key_len, 0));
     }
-    let body_len = u32_at(rec, 44 + k).ok_or(layout(0))?;
-    if RECORD_OVERHEAD + k + body_len as usize != rec.len() {
-        return Err(layout(body_len));
+    let at = 44 + t + k;
+    let body_len = u32_at(rec, at + 8).ok_or(layout(key_len, 0))?;
+    if RECORD_OVERHEAD + t + k + body_len as usize != rec.len() {
+        return Err(layout(key_len, body_len));
     }
-    let key = std::str::from_utf8(&rec[36..36 + k]).map_err(|_| Invalid::KeyNotUtf8)?;
+    let bad = layout(key_len, body_len);
+    let topic = std::str::from_utf8(&rec[40..40 + t]).map_err(|_| Invalid::TopicNotUtf8)?;
+    let key = std::str::from_utf8(&rec[44 + t..at]).map_err(|_| Invalid::KeyNotUtf8)?;
     Ok(RecordView {
-        msg_id: u64_at(rec, 12).ok_or(layout(body_len))?,
-        producer_id: u32_at(rec, 20).ok_or(layout(body_len))?,
-        seq: u64_at(rec, 24).ok_or(layout(body_len))?,
+        msg_id: u64_at(rec, 12).ok_or(bad)?,
+        producer_id: u32_at(rec, 20).ok_or(bad)?,
+        seq: u64_at(rec, 24).ok_or(bad)?,
+        reconsume_times: u32_at(rec, 32).ok_or(bad)?,
+        topic,
         key,
-        timestamp_ms: u64_at(rec, 36 + k).ok_or(layout(body_len))?,
-        body: &rec[48 + k..],
+        timestamp_ms: u64_at(rec, at).ok_or(bad)?,
+        body: &rec[at + 12..],
     })
 }
 
@@ -307,6 +333,8 @@ mod tests {
             msg_id: MsgId(7),
             producer_id: ProducerId(3),
             seq: 42,
+            reconsume_times: 2,
+            topic: "%DLQ%lab".into(),
             key: "order-1".into(),
             timestamp_ms: 1_000,
             body: b"hello".to_vec(),

@@ -32,10 +32,18 @@ pub struct Record {
     pub msg_id: MsgId,
     pub producer_id: ProducerId,
     pub seq: u64,
+    /// Deliveries that failed before this copy was stored (RocketMQ `RECONSUMETIMES`).
+    pub reconsume_times: u32,
+    /// The topic the record belongs to: [`TOPIC`] for a message as sent, or a topic the broker
+    /// re-stores a copy under (the retry schedule, the dead-letter queue).
+    pub topic: String,
     pub key: String,
     pub timestamp_ms: u64,
     pub body: Vec<u8>,
 }
+
+/// The topic the lab's producer sends to.
+pub const TOPIC: &str = "LabTopic";
 
 impl Record {
     /// Bytes this record takes in a segment.
@@ -416,6 +424,8 @@ mod tests {
             msg_id: MsgId(i),
             producer_id: ProducerId(1),
             seq: i,
+            reconsume_times: 0,
+            topic: String::new(),
             key: format!("k{i}"),
             timestamp_ms: 100 * i,
             body: vec![i as u8; body_len],
@@ -440,11 +450,11 @@ mod tests {
             assert_eq!(report.records_kept, 0);
             let records: Vec<Record> = (0..10).map(|i| rec(i, 40)).collect();
             let offsets: Vec<u64> = records.iter().map(|r| log.append(r).unwrap()).collect();
-            // 90-byte records, 2 per 256-byte segment, then a marker and a roll.
-            assert_eq!(offsets[..4], [0, 90, 256, 346]);
+            // 98-byte records, 2 per 256-byte segment, then a marker and a roll.
+            assert_eq!(offsets[..4], [0, 98, 256, 354]);
             let read = log.read_from(0).unwrap();
             assert_eq!(read.iter().map(|s| s.record.clone()).collect::<Vec<_>>(), records);
-            assert_eq!(read[1].next_offset, 180);
+            assert_eq!(read[1].next_offset, 196);
             assert_eq!(log.read_from(offsets[3]).unwrap().len(), 7);
             assert_eq!(log.read_from(log.written_pos()).unwrap().len(), 0);
             assert!(log.read_from(log.written_pos() + 1).is_err());
@@ -457,11 +467,11 @@ mod tests {
         each_kind(|kind, dir| {
             let (mut log, _) = CommitLog::open(kind, dir, small()).unwrap();
             log.append(&rec(1, 10)).unwrap();
-            assert_eq!((log.written_pos(), log.flushed_pos()), (60, 0));
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 0, to: 60 });
+            assert_eq!((log.written_pos(), log.flushed_pos()), (68, 0));
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 0, to: 68 });
             log.append(&rec(2, 10)).unwrap();
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 60, to: 120 });
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 120, to: 120 });
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 68, to: 136 });
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 136, to: 136 });
         });
     }
 
@@ -502,7 +512,7 @@ mod tests {
             closed.power_loss(Some(TornTail { bytes: vec![0xAB; 20] })).unwrap();
             let (log, report) = closed.recover().unwrap();
             assert_eq!(report.records_kept, 1);
-            assert_eq!(report.bytes_kept, 90);
+            assert_eq!(report.bytes_kept, 98);
             assert_eq!(report.bytes_cut, 20);
             assert!(report.reason.unwrap().contains("bad magic"));
             assert_eq!(log.read_from(0).unwrap().len(), 1);
@@ -531,9 +541,9 @@ mod tests {
     fn record_larger_than_a_segment_is_refused() {
         let (mut log, _) = CommitLog::open(StorageKind::Mem, Path::new(""), small()).unwrap();
         let err = log.append(&rec(0, 300)).unwrap_err();
-        assert!(matches!(err, LogError::RecordTooLarge { len: 350, max: 256 }), "{err}");
+        assert!(matches!(err, LogError::RecordTooLarge { len: 358, max: 256 }), "{err}");
         // Exactly a segment fits.
-        let exact = rec(0, 256 - 48 - 2);
+        let exact = rec(0, 256 - RECORD_OVERHEAD - 2);
         assert_eq!(log.append(&exact).unwrap(), 0);
         assert_eq!(log.append(&exact).unwrap(), 256);
     }

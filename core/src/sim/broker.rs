@@ -1,10 +1,16 @@
 //! A broker node (the master, or the replica): its real commit log, the index of which message
 //! each record holds, and the in-memory state a process crash wipes.
 //!
+//! Everything a broker stores goes through its commit log, as in RocketMQ: the messages as sent
+//! (topic [`crate::log::TOPIC`]), the copies a consumer sent back for a later retry (`SCHEDULE_TOPIC_XXXX`)
+//! and the dead letters (`%DLQ%…`). So a retry or a dead letter is flushed, replicated, cut by a
+//! power loss and recovered exactly like the message it copies. The consume queue (`cq`) lists
+//! the records of the topic in order, and consumer offsets count positions in it.
+//!
 //! Methods here change only this broker and report what happened; the world decides what the
 //! report means for other nodes and for the ledger.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::command::CrashKind;
@@ -23,12 +29,43 @@ pub(crate) enum Role {
     Retired,
 }
 
+/// RocketMQ's topic for delayed copies: a message sent back by the consumer waits here for its
+/// delay level.
+pub(crate) const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+/// The consumer group's dead-letter topic.
+pub(crate) const DLQ_TOPIC: &str = "%DLQ%LabConsumerGroup";
+
+/// What a record is, by its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A message as the producer sent it: in the consume queue.
+    Main,
+    /// A copy sent back for retry number `reconsume`, due at `due_ms`.
+    Retry { reconsume: u32, due_ms: u64 },
+    /// A copy parked in the dead-letter queue.
+    Dead,
+}
+
+impl Kind {
+    fn of(record: &Record) -> Kind {
+        match record.topic.as_str() {
+            SCHEDULE_TOPIC => Kind::Retry {
+                reconsume: record.reconsume_times,
+                due_ms: record.timestamp_ms + super::retry_delay_ms(record.reconsume_times),
+            },
+            DLQ_TOPIC => Kind::Dead,
+            _ => Kind::Main,
+        }
+    }
+}
+
 /// One record of the log, as the broker's in-memory index knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub msg: MsgId,
     pub offset: u64,
     pub end: u64,
+    pub kind: Kind,
 }
 
 /// How the flush wait of one send ended (RocketMQ GroupCommitService / FlushDiskWatcher).
@@ -73,8 +110,7 @@ pub(crate) struct Waiter {
     pub attempt: u32,
     /// A one-way request gets no answer (RocketMQ `invokeOneway`).
     pub oneway: bool,
-    /// Record index (queue offset) and end byte of the stored copy.
-    pub index: u64,
+    /// End byte of the stored copy: the flush and the replica must reach it.
     pub end: u64,
     pub flush: Option<FlushOutcome>,
     pub replica: Option<ReplicaOutcome>,
@@ -86,7 +122,8 @@ impl Waiter {
     }
 }
 
-/// A message sent back by the consumer, waiting on the delay ladder.
+/// A message sent back by the consumer, waiting on the delay ladder (its copy is the
+/// `SCHEDULE_TOPIC_XXXX` record it is keyed by).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RetryEntry {
     pub msg: MsgId,
@@ -99,12 +136,11 @@ pub(crate) struct RetryEntry {
 /// What a crash destroyed.
 #[derive(Debug, Default)]
 pub(crate) struct CrashReport {
-    /// Records the crash took from the log (page cache on power loss, everything on disk loss).
+    /// Messages whose records the crash took from the log (page cache on power loss,
+    /// everything on disk loss), each once, ascending.
     pub cut: Vec<MsgId>,
     pub cut_bytes: (u64, u64),
     pub torn_bytes: usize,
-    /// Retry entries and dead letters lost with the disk.
-    pub retry_lost: Vec<MsgId>,
 }
 
 #[derive(Debug)]
@@ -112,7 +148,11 @@ pub(crate) struct Broker {
     pub node: Node,
     pub open: Option<CommitLog>,
     pub closed: Option<ClosedLog>,
+    /// Every record of the log, in order.
     pub index: Vec<Entry>,
+    /// The consume queue: positions in `index` of the topic's records. Consumer offsets count
+    /// entries of this list.
+    pub cq: Vec<usize>,
     /// Positions last seen (kept while the process is down, for the view).
     pub written_pos: u64,
     pub flushed_pos: u64,
@@ -123,23 +163,31 @@ pub(crate) struct Broker {
     pub waiters: BTreeMap<u64, Waiter>,
     pub next_waiter: u64,
     pub group_commit_at: Option<u64>,
-    pub flush_tick: bool,
-    pub ship_tick: bool,
-    /// Records shipped to / acknowledged by the replica.
-    pub shipped: u64,
-    pub replica_acked: u64,
+    /// When the async flusher next looks at the page cache.
+    pub flush_tick_at: Option<u64>,
+    /// When the process last started: its async flusher's thorough wakes count from here.
+    pub started_ms: u64,
+    /// HA: whether the replica's connection is open, since when nothing has been heard on it,
+    /// the byte position shipped to it and the one it reported (its max physical offset).
+    pub ha_connected: bool,
+    pub ha_silent_since: Option<u64>,
+    pub shipped_pos: u64,
+    pub replica_acked_pos: u64,
     /// The consumer group's offset: in memory, persisted to disk, and (on a slave) synced
     /// from the master.
     pub committed: u64,
     pub persisted: u64,
     pub persist_tick: bool,
     pub synced_offset: u64,
+    /// Retry copies the consumer reported done: in memory, persisted, synced (like offsets).
+    pub retry_done: BTreeSet<usize>,
+    pub retry_done_persisted: BTreeSet<usize>,
+    pub synced_retry_done: BTreeSet<usize>,
     pub pull_pos: u64,
     pub pull_epoch: u32,
     pub consumer_online: bool,
-    pub retry: BTreeMap<u64, RetryEntry>,
-    pub next_retry: u64,
-    pub dlq: Vec<MsgId>,
+    /// Retry copies on the delay ladder, by their record's position in `index`.
+    pub retry: BTreeMap<usize, RetryEntry>,
 }
 
 fn log_err(e: impl std::fmt::Display) -> String {
@@ -157,6 +205,7 @@ impl Broker {
             open: None,
             closed: None,
             index: Vec::new(),
+            cq: Vec::new(),
             written_pos: 0,
             flushed_pos: 0,
             up: true,
@@ -165,22 +214,25 @@ impl Broker {
             waiters: BTreeMap::new(),
             next_waiter: 0,
             group_commit_at: None,
-            flush_tick: false,
-            ship_tick: false,
-            shipped: 0,
-            replica_acked: 0,
+            flush_tick_at: None,
+            started_ms: 0,
+            ha_connected: false,
+            ha_silent_since: None,
+            shipped_pos: 0,
+            replica_acked_pos: 0,
             committed: 0,
             persisted: 0,
             persist_tick: false,
             synced_offset: 0,
+            retry_done: BTreeSet::new(),
+            retry_done_persisted: BTreeSet::new(),
+            synced_retry_done: BTreeSet::new(),
             pull_pos: 0,
             pull_epoch: 0,
             consumer_online: false,
             retry: BTreeMap::new(),
-            next_retry: 0,
-            dlq: Vec::new(),
         };
-        broker.index = index_of(&log)?;
+        broker.set_index(index_of(&log)?);
         broker.open = Some(log);
         broker.sync_positions();
         Ok(broker)
@@ -193,18 +245,75 @@ impl Broker {
         }
     }
 
+    /// Records in the log.
     pub fn len(&self) -> u64 {
         self.index.len() as u64
     }
 
-    /// Appends into the page cache; returns the record's place.
-    pub fn append(&mut self, record: &Record) -> Result<Entry, String> {
+    /// Entries in the consume queue.
+    pub fn queue_len(&self) -> u64 {
+        self.cq.len() as u64
+    }
+
+    /// The record at consume-queue position `offset`.
+    pub fn queued(&self, offset: u64) -> Option<&Entry> {
+        self.index.get(*self.cq.get(offset as usize)?)
+    }
+
+    fn push_entry(&mut self, entry: Entry) {
+        if entry.kind == Kind::Main {
+            self.cq.push(self.index.len());
+        }
+        self.index.push(entry);
+    }
+
+    /// Replaces the index (after recovery) and the consume queue derived from it.
+    fn set_index(&mut self, entries: Vec<Entry>) {
+        self.index.clear();
+        self.cq.clear();
+        for e in entries {
+            self.push_entry(e);
+        }
+    }
+
+    /// Keeps the first `keep` records of the index (what a power loss left).
+    fn truncate_index(&mut self, keep: usize) {
+        self.index.truncate(keep);
+        self.cq.retain(|&i| i < keep);
+        self.retry.retain(|&i, _| i < keep);
+    }
+
+    /// Rebuilds the delay ladder from the log's retry copies, less those reported `done`.
+    pub fn rebuild_retry(&mut self, done: &BTreeSet<usize>) {
+        self.retry = self
+            .index
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !done.contains(i))
+            .filter_map(|(i, e)| match e.kind {
+                Kind::Retry { reconsume, due_ms } => {
+                    Some((i, RetryEntry { msg: e.msg, reconsume, due_ms, delivered: false }))
+                }
+                _ => None,
+            })
+            .collect();
+        self.retry_done = done.iter().copied().filter(|&i| i < self.index.len()).collect();
+    }
+
+    /// The dead letters in the log.
+    pub fn dead_letters(&self) -> impl Iterator<Item = MsgId> + '_ {
+        self.index.iter().filter(|e| e.kind == Kind::Dead).map(|e| e.msg)
+    }
+
+    /// Appends into the page cache; returns the record's place and its position in `index`.
+    pub fn append(&mut self, record: &Record) -> Result<(Entry, usize), String> {
         let log = self.open.as_mut().ok_or_else(|| format!("{}: log is not open", self.node))?;
         let offset = log.append(record).map_err(log_err)?;
-        let entry = Entry { msg: record.msg_id, offset, end: log.written_pos() };
-        self.index.push(entry);
+        let entry = Entry { msg: record.msg_id, offset, end: log.written_pos(), kind: Kind::of(record) };
+        let at = self.index.len();
+        self.push_entry(entry);
         self.sync_positions();
-        Ok(entry)
+        Ok((entry, at))
     }
 
     /// msync: returns the byte range and the messages made durable, or None if nothing was dirty.
@@ -221,14 +330,23 @@ impl Broker {
         Ok(Some((report.from, report.to, msgs)))
     }
 
-    /// The records from index `first` on, as stored (for shipping to the replica).
-    pub fn records_from(&self, first: u64) -> Result<Vec<Record>, String> {
-        let Some(entry) = self.index.get(first as usize) else { return Ok(vec![]) };
+    /// The records from byte `pos` on, each with its offset (for shipping to the replica).
+    pub fn records_from_pos(&self, pos: u64) -> Result<Vec<(u64, Record)>, String> {
+        let first = self.index.partition_point(|e| e.offset < pos);
+        let Some(entry) = self.index.get(first) else { return Ok(vec![]) };
         let log = self.open.as_ref().ok_or_else(|| format!("{}: log is not open", self.node))?;
-        Ok(log.read_from(entry.offset).map_err(log_err)?.into_iter().map(|s| s.record).collect())
+        Ok(log.read_from(entry.offset).map_err(log_err)?.into_iter().map(|s| (s.offset, s.record)).collect())
     }
 
-    /// Kills the node. The in-memory state goes; what the storage keeps depends on `kind`.
+    /// Whether this broker's log is a prefix of `other`'s (same records at the same offsets).
+    pub fn is_prefix_of(&self, other: &Broker) -> bool {
+        self.index.len() <= other.index.len()
+            && self.index.iter().zip(&other.index).all(|(a, b)| a.msg == b.msg && a.offset == b.offset)
+    }
+
+    /// Kills the node (or, when it is already down, takes what a later power loss or disk
+    /// failure of its machine takes). The in-memory state goes; what the storage keeps depends
+    /// on `kind`.
     pub fn crash(&mut self, kind: CrashKind, rng: &mut fastrand::Rng) -> Result<CrashReport, String> {
         let mut report = CrashReport::default();
         if let Some(log) = self.open.take() {
@@ -238,64 +356,71 @@ impl Broker {
         self.life += 1;
         self.waiters.clear();
         self.group_commit_at = None;
-        self.flush_tick = false;
-        self.ship_tick = false;
+        self.flush_tick_at = None;
+        self.ha_connected = false;
+        self.ha_silent_since = None;
         self.persist_tick = false;
         self.consumer_online = false;
         self.committed = self.persisted;
+        self.retry_done = self.retry_done_persisted.clone();
         let closed = self.closed.as_mut().ok_or_else(|| format!("{}: no log files", self.node))?;
         match kind {
             CrashKind::Process => {}
             CrashKind::Power => {
                 let unflushed = self.written_pos - self.flushed_pos;
-                // A power cut in the middle of a write may leave a partial record behind.
+                // A power cut in the middle of a write may leave a partial record behind: bytes
+                // that are not zero, so recovery cuts exactly as many as the crash left.
                 let torn = (unflushed > 0 && rng.bool()).then(|| {
                     let len = rng.usize(1..=unflushed.min(48) as usize);
-                    TornTail { bytes: (0..len).map(|_| rng.u8(..)).collect() }
+                    TornTail { bytes: (0..len).map(|_| rng.u8(1..)).collect() }
                 });
                 report.torn_bytes = torn.as_ref().map_or(0, |t| t.bytes.len());
                 closed.power_loss(torn).map_err(log_err)?;
                 let keep = self.index.iter().take_while(|e| e.end <= self.flushed_pos).count();
-                report.cut = self.index[keep..].iter().map(|e| e.msg).collect();
+                report.cut = unique(self.index[keep..].iter().map(|e| e.msg));
                 report.cut_bytes = (self.flushed_pos, self.written_pos);
-                self.index.truncate(keep);
+                self.truncate_index(keep);
                 self.written_pos = self.flushed_pos;
             }
             CrashKind::Disk => {
                 closed.disk_failure().map_err(log_err)?;
-                report.cut = self.index.iter().map(|e| e.msg).collect();
+                report.cut = unique(self.index.iter().map(|e| e.msg));
                 report.cut_bytes = (0, self.written_pos);
-                report.retry_lost =
-                    self.retry.values().map(|r| r.msg).chain(self.dlq.iter().copied()).collect();
-                self.index.clear();
-                self.retry.clear();
-                self.dlq.clear();
+                self.truncate_index(0);
                 self.written_pos = 0;
                 self.flushed_pos = 0;
                 self.persisted = 0;
                 self.committed = 0;
                 self.synced_offset = 0;
+                self.retry_done.clear();
+                self.retry_done_persisted.clear();
+                self.synced_retry_done.clear();
             }
         }
         Ok(report)
     }
 
     /// Restarts with recovery; returns the recovery line (in Chinese too when `zh`) and any
-    /// records recovery cut that the index still counted (their copies are gone).
-    pub fn restart(&mut self, zh: bool) -> Result<(Said, Vec<MsgId>), String> {
+    /// messages whose records recovery cut that the index still counted (their copies are
+    /// gone).
+    pub fn restart(&mut self, zh: bool, now_ms: u64) -> Result<(Said, Vec<MsgId>), String> {
         let closed = self.closed.take().ok_or_else(|| format!("{}: no log files to recover", self.node))?;
         let (log, report) = closed.recover().map_err(log_err)?;
         let recovered = index_of(&log)?;
         let kept = recovered.len();
-        let cut: Vec<MsgId> = self.index.iter().skip(kept).map(|e| e.msg).collect();
-        self.index = recovered;
+        let cut = unique(self.index.iter().skip(kept).map(|e| e.msg));
+        self.set_index(recovered);
         self.open = Some(log);
         self.sync_positions();
         self.up = true;
-        self.committed = self.persisted.min(self.len());
+        self.started_ms = now_ms;
+        self.committed = self.persisted.min(self.queue_len());
         self.persisted = self.committed;
-        self.shipped = 0;
-        self.replica_acked = 0;
+        let done = self.retry_done_persisted.clone();
+        self.rebuild_retry(&done);
+        self.retry_done_persisted = self.retry_done.clone();
+        self.shipped_pos = 0;
+        self.replica_acked_pos = 0;
         let (records, bytes) = (report.records_kept, report.bytes_kept);
         let s = if records == 1 { "" } else { "s" };
         let mut line = said!(
@@ -314,11 +439,17 @@ impl Broker {
         Ok((line, cut))
     }
 
-    /// Record indexes at or above `from` hold messages still to be consumed.
-    pub fn live_entries(&self, from: u64) -> &[Entry] {
-        let from = (from as usize).min(self.index.len());
-        &self.index[from..]
+    /// The consume queue's entries at or above `from` hold messages still to be consumed.
+    pub fn live_entries(&self, from: u64) -> impl Iterator<Item = &Entry> + '_ {
+        let from = (from as usize).min(self.cq.len());
+        self.cq[from..].iter().map(|&i| &self.index[i])
     }
+}
+
+/// Each message once, ascending.
+pub(crate) fn unique(ids: impl Iterator<Item = MsgId>) -> Vec<MsgId> {
+    let set: BTreeSet<MsgId> = ids.collect();
+    set.into_iter().collect()
 }
 
 fn index_of(log: &CommitLog) -> Result<Vec<Entry>, String> {
@@ -326,7 +457,12 @@ fn index_of(log: &CommitLog) -> Result<Vec<Entry>, String> {
         .read_from(0)
         .map_err(log_err)?
         .into_iter()
-        .map(|s| Entry { msg: s.record.msg_id, offset: s.offset, end: s.next_offset })
+        .map(|s| Entry {
+            msg: s.record.msg_id,
+            offset: s.offset,
+            end: s.next_offset,
+            kind: Kind::of(&s.record),
+        })
         .collect())
 }
 

@@ -84,6 +84,15 @@ pub(crate) struct Work {
     pub async_mode: bool,
 }
 
+/// A failed message whose `sendMessageBack` awaits the broker's answer; its offset stays held.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendBack {
+    pub msg: MsgId,
+    pub item: Item,
+    /// Failed deliveries so far, this one included.
+    pub reconsume: u32,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Consumer {
     pub up: bool,
@@ -96,6 +105,13 @@ pub(crate) struct Consumer {
     pub in_flight: BTreeSet<u64>,
     pub work: BTreeMap<u64, Work>,
     pub next_work: u64,
+    /// `sendMessageBack` calls awaiting an answer, by id.
+    pub sendbacks: BTreeMap<u64, SendBack>,
+    /// The offset store (RocketMQ `RemoteBrokerOffsetStore`): what was last sent to the broker,
+    /// retry copies finished since, and whether the 5 s persist timer is armed.
+    pub reported_offset: Option<u64>,
+    pub retry_done: BTreeSet<usize>,
+    pub persist_tick: bool,
     pub fail_next: u64,
     /// The pull timed out or the network cut it: pull again when possible.
     pub needs_repull: bool,
@@ -118,6 +134,10 @@ impl Consumer {
             in_flight: BTreeSet::new(),
             work: BTreeMap::new(),
             next_work: 0,
+            sendbacks: BTreeMap::new(),
+            reported_offset: Some(0),
+            retry_done: BTreeSet::new(),
+            persist_tick: false,
             fail_next: 0,
             needs_repull: false,
             from_committed: false,
@@ -126,8 +146,14 @@ impl Consumer {
         }
     }
 
-    /// The offset to commit: the lowest still in flight, else the next expected.
+    /// The offset to commit: the lowest still in flight, else the next expected (RocketMQ
+    /// `ProcessQueue#removeMessage`: one slow message holds the offset for all later ones).
     pub fn commit_offset(&self) -> Option<u64> {
         self.in_flight.first().copied().or(self.next_offset)
+    }
+
+    /// Whether the offset store has news the broker has not been sent.
+    pub fn has_unreported(&self) -> bool {
+        !self.retry_done.is_empty() || self.commit_offset().is_some_and(|o| Some(o) != self.reported_offset)
     }
 }

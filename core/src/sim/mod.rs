@@ -33,10 +33,10 @@ use crate::view::{
     SendStatus, Totals,
 };
 
-use broker::{Broker, FlushOutcome, ReplicaOutcome, RetryEntry, Role, Waiter};
-use clients::{Consumer, OutboxRow, Pending, Producer, RowState, Work};
+use broker::{Broker, DLQ_TOPIC, FlushOutcome, ReplicaOutcome, Role, SCHEDULE_TOPIC, Waiter, unique};
+use clients::{Consumer, OutboxRow, Pending, Producer, RowState, SendBack, Work};
 use ledger::{MsgInfo, msgs_text};
-use net::{Envelope, Item, Net, Payload, Verdict, doom_zh, kind_name, kind_name_zh};
+use net::{Envelope, Item, Net, Payload, doom_zh, kind_name, kind_name_zh};
 use said::{Said, said};
 
 /// One msync of the page cache to the device (a consumer NVMe drive, reference §4).
@@ -45,10 +45,23 @@ pub const DISK_SYNC_MS: u64 = 2;
 pub const PROCESS_MS: u64 = 10;
 /// SYNC_MASTER: how long the master waits for the replica (RocketMQ `slaveTimeout`).
 pub const SLAVE_TIMEOUT_MS: u64 = 3000;
-/// ASYNC_MASTER: the HA service ships new bytes at most this long after they were written.
-pub const REPL_SHIP_INTERVAL_MS: u64 = 100;
+/// The master drops an HA connection it has heard nothing on for this long
+/// (`haHousekeepingInterval`); until then SYNC_MASTER waits for the replica.
+pub const HA_HOUSEKEEPING_MS: u64 = 20_000;
+/// ASYNC_FLUSH flushes only when at least this many pages are dirty
+/// (`flushCommitLogLeastPages`)…
+pub const FLUSH_LEAST_PAGES: u64 = 4;
+/// …of this size (an OS page)…
+pub const PAGE_BYTES: u64 = 4096;
+/// …or when this long has passed since it last flushed whatever was dirty
+/// (`flushCommitLogThoroughInterval`).
+pub const FLUSH_THOROUGH_INTERVAL_MS: u64 = 10_000;
 /// The broker persists consumer offsets this often (`flushConsumerOffsetInterval`).
 pub const OFFSET_PERSIST_INTERVAL_MS: u64 = 5000;
+/// The consumer sends its offsets to the broker this often (`persistConsumerOffsetInterval`).
+pub const CONSUMER_PERSIST_INTERVAL_MS: u64 = 5000;
+/// How long the consumer waits for the broker to take a message back (`sendMessageBack`).
+pub const SENDBACK_TIMEOUT_MS: u64 = 5000;
 /// The outbox scanner looks for pending rows this often.
 pub const OUTBOX_SCAN_INTERVAL_MS: u64 = 5000;
 /// The outbox scanner gives up on a row after this many resends, and raises an alert.
@@ -81,16 +94,19 @@ enum Due {
     Arrive { env: u64 },
     AttemptTimeout { msg: MsgId, attempt: u32, life: u32 },
     GroupCommit { node: Node, life: u32 },
-    FlushTick { node: Node, life: u32 },
+    FlushTick { node: Node, life: u32, at: u64 },
     FlushDeadline { node: Node, life: u32, waiter: u64 },
     SlaveDeadline { node: Node, life: u32, waiter: u64 },
-    ReplShip { node: Node, life: u32 },
+    /// HA housekeeping: the master drops a connection silent since `since`.
+    HaDrop { node: Node, life: u32, since: u64 },
     OffsetPersist { node: Node, life: u32 },
+    ConsumerPersist { life: u32 },
+    SendBackTimeout { id: u64, life: u32 },
     OutboxScan { life: u32 },
     ProcessDone { work: u64, life: u32 },
     PullTimeout { epoch: u32 },
     Rejoin { epoch: u32, from: Option<u64> },
-    RetryReady { node: Node, entry: u64, life: u32 },
+    RetryReady { node: Node, entry: usize, life: u32 },
 }
 
 /// What one step produced: the node it happened at, the line, the messages it touched.
@@ -111,10 +127,18 @@ pub struct World {
     master: Node,
     ledger: Vec<MsgInfo>,
     trace: Vec<Event>,
-    alerts: Vec<Said>,
+    /// Alerts raised, each with the sequence gap it reports (so a late arrival withdraws it).
+    alerts: Vec<(Option<Gap>, Said)>,
     rng: fastrand::Rng,
     /// Events (and alerts) are also said in Chinese.
     zh: bool,
+}
+
+/// A sequence gap the consumer flagged: these seqs of this producer were missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Gap {
+    producer: crate::ids::ProducerId,
+    seqs: BTreeSet<u64>,
 }
 
 fn bi(node: Node) -> usize {
@@ -166,6 +190,8 @@ impl World {
             zh: false,
         };
         world.brokers[0].consumer_online = true;
+        // The replica's HA connection is open from the start; it ships only when replication is on.
+        world.brokers[0].ha_connected = true;
         Ok(world)
     }
 
@@ -181,8 +207,9 @@ impl World {
     pub fn trace(&self) -> &[Event] {
         &self.trace
     }
-    pub fn alerts(&self) -> &[Said] {
-        &self.alerts
+    /// The alerts still standing (a gap alert is withdrawn when the missing message arrives).
+    pub fn alerts(&self) -> impl Iterator<Item = &Said> + '_ {
+        self.alerts.iter().map(|(_, said)| said)
     }
     /// From now on, every event and alert is also said in Chinese.
     pub fn set_chinese(&mut self, on: bool) {
@@ -225,9 +252,9 @@ impl World {
                     && self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting)
             }
             Due::GroupCommit { node, life } => self.b(node).life == life && self.b(node).up,
-            Due::FlushTick { node, life } => {
+            Due::FlushTick { node, life, at } => {
                 let b = self.b(node);
-                b.life == life && b.up && b.written_pos > b.flushed_pos
+                b.life == life && b.up && b.flush_tick_at == Some(at) && b.written_pos > b.flushed_pos
             }
             Due::FlushDeadline { node, life, waiter } => {
                 let b = self.b(node);
@@ -237,10 +264,22 @@ impl World {
                 let b = self.b(node);
                 b.life == life && b.waiters.get(&waiter).is_some_and(|w| w.replica.is_none())
             }
-            Due::ReplShip { node, life } => self.b(node).life == life && self.b(node).up,
+            Due::HaDrop { node, life, since } => {
+                let b = self.b(node);
+                b.life == life && b.up && b.ha_connected && b.ha_silent_since == Some(since)
+            }
             Due::OffsetPersist { node, life } => {
                 let b = self.b(node);
-                b.life == life && b.up && b.committed != b.persisted
+                b.life == life
+                    && b.up
+                    && (b.committed != b.persisted || b.retry_done != b.retry_done_persisted)
+            }
+            Due::ConsumerPersist { life } => {
+                let c = &self.consumer;
+                c.up && c.life == life && c.has_unreported()
+            }
+            Due::SendBackTimeout { id, life } => {
+                self.consumer.life == life && self.consumer.sendbacks.contains_key(&id)
             }
             Due::OutboxScan { life } => {
                 self.producer.up && self.producer.life == life && !self.producer.rows_to_scan().is_empty()
@@ -261,11 +300,15 @@ impl World {
     /// A stale timer leaves the queue: clear the flag that kept it from being scheduled twice.
     fn discard(&mut self, due: &Due) {
         match *due {
-            Due::FlushTick { node, life } if self.b(node).life == life => self.bm(node).flush_tick = false,
-            Due::ReplShip { node, life } if self.b(node).life == life => self.bm(node).ship_tick = false,
+            Due::FlushTick { node, life, at } if self.b(node).life == life => {
+                if self.b(node).flush_tick_at == Some(at) {
+                    self.bm(node).flush_tick_at = None;
+                }
+            }
             Due::OffsetPersist { node, life } if self.b(node).life == life => {
                 self.bm(node).persist_tick = false
             }
+            Due::ConsumerPersist { life } if self.consumer.life == life => self.consumer.persist_tick = false,
             Due::OutboxScan { life } if self.producer.life == life => self.producer.scan_tick = false,
             _ => {}
         }
@@ -298,7 +341,7 @@ impl World {
 
     /// Raises an alert (kept as its event lines are).
     fn alert(&mut self, said: Said) {
-        self.alerts.push(said.finished());
+        self.alerts.push((None, said.finished()));
     }
 
     /// Appends an event to the trace without handing out a copy (the hot path of `run`).
@@ -349,9 +392,56 @@ impl World {
                     }
                     count += u64::from(self.step_one()?);
                 }
+                if let Some(out) = self.stranded() {
+                    self.record(out);
+                    count += 1;
+                }
                 Ok((count, false))
             }
         }
+    }
+
+    /// At idle, the messages still pending that nothing scheduled will move, and what would.
+    fn stranded(&self) -> Option<Out> {
+        let pending: Vec<MsgId> =
+            self.messages().into_iter().filter(|m| m.fate == Fate::Pending).map(|m| m.id).collect();
+        if pending.is_empty() {
+            return None;
+        }
+        let z = self.zh;
+        let master = self.master;
+        let mut why = Vec::new();
+        if !self.node_up(master) {
+            let master_zh = master.name_zh();
+            why.push(said!(z, "{master} is down", "{master_zh}已宕机"));
+        }
+        if !self.consumer.up {
+            why.push(said!(z, "the consumer is down", "消费者已宕机"));
+        }
+        if !self.producer.up && self.producer.pending_rows() > 0 {
+            why.push(said!(z, "the producer is down with outbox rows", "生产者已宕机，本地消息表里还有记录"));
+        }
+        if !self.net.partitioned.is_empty() {
+            why.push(said!(z, "the network is partitioned", "网络被隔离"));
+        }
+        if self.slave().is_some() && self.b(Node::Replica).up && !self.b(master).ha_connected {
+            why.push(said!(
+                z,
+                "the replica holds records the master does not and refuses to sync",
+                "从节点持有主节点没有的记录，拒绝同步"
+            ));
+        }
+        if why.is_empty() {
+            why.push(said!(z, "no node has work scheduled", "没有任何节点还有待执行的工作"));
+        }
+        let list = msgs_text(&pending);
+        let mut text = said!(
+            z,
+            "run: idle with {list} still pending; nothing scheduled will move them: ",
+            "run：已空闲，{list} 仍未完成；没有任何已安排的事件会推动它们："
+        );
+        text.push(Said::join(why));
+        Some((None, text, pending))
     }
 
     /// The event a `run` emits when it stops at its bound (also replayed by `back`).
@@ -394,11 +484,10 @@ impl World {
         (self.master == Node::Broker && self.brokers[1].role == Role::Slave).then_some(Node::Replica)
     }
 
-    /// SYNC_MASTER can wait for a replica only if one is connected now.
+    /// SYNC_MASTER can wait for a replica while its HA connection is open: a replica that
+    /// lost power or was cut off keeps it open until housekeeping drops it.
     fn slave_available(&self) -> bool {
-        self.slave().is_some_and(|s| {
-            self.node_up(s) && self.node_up(self.master) && self.net.connected(self.master, s)
-        })
+        self.slave().is_some() && self.node_up(self.master) && self.b(self.master).ha_connected
     }
 
     fn arrive(&mut self, id: u64) -> Result<Out, String> {
@@ -461,44 +550,29 @@ impl World {
                 self.on_request(msg, attempt, oneway)
             }
             Payload::Response { msg, attempt, status } => Ok(self.on_response(msg, attempt, status)),
-            Payload::Replicate { life, first_index, records, msgs } => {
-                self.on_replicate(env.to, life, first_index, &records, msgs)
+            Payload::Replicate { life, from_pos, records, msgs } => {
+                self.on_replicate(env.to, life, from_pos, &records, msgs)
             }
-            Payload::ReplicaAck { life, records } => self.on_replica_ack(env.to, life, records),
+            Payload::ReplicaAck { life, pos } => self.on_replica_ack(env.to, life, pos),
             Payload::Delivery { epoch, item, msg, reconsume } => {
                 Ok(self.on_delivery(epoch, item, msg, reconsume))
             }
-            Payload::Commit { epoch, offset, verdict } => Ok(self.on_commit(env.to, epoch, offset, verdict)),
+            Payload::Commit { epoch, offset, retry_done } => {
+                Ok(self.on_commit(env.to, epoch, offset, &retry_done))
+            }
+            Payload::SendBack { epoch, id, item, msg, reconsume } => {
+                self.on_sendback(env.to, epoch, id, item, msg, reconsume)
+            }
+            Payload::SendBackAck { id, msg } => Ok(self.on_sendback_ack(id, msg)),
         }
     }
 
     fn lost_envelope(&mut self, env: Envelope, text: Said) -> Out {
         // Only a request carries a copy nothing else holds; a delivery or a shipment is a read
-        // of a stored copy, whose own fate decides the message's.
-        let mut text = text;
+        // of a stored copy, whose own fate decides the message's. A lost sendMessageBack is
+        // found out by its time-out; a lost pull response by the pull's.
         if let Payload::Request { msg, .. } = env.payload {
             self.lose(&[msg], Cause::DroppedInNetwork);
-        }
-        // A failed sendMessageBack: the consumer keeps the message and consumes it again locally
-        // (its offset is already past it, so it now lives only in the consumer's memory).
-        if let Payload::Commit { verdict: Some(Verdict::SendBack { item, msg, reconsume }), .. } = env.payload
-        {
-            if self.consumer.up {
-                let work = self.consumer.next_work;
-                self.consumer.next_work += 1;
-                let w = Work { msg, item, reconsume, reported_early: true, async_mode: false };
-                self.consumer.work.insert(work, w);
-                let life = self.consumer.life;
-                self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
-                let s = LOCAL_RETRY_MS / 1000;
-                text.push(said!(
-                    self.zh,
-                    "; the consumer will consume {msg} again locally in {s} s",
-                    "；消费者将在 {s} 秒后在本地重新消费 {msg}"
-                ));
-            } else {
-                self.lose(&[msg], Cause::DroppedInNetwork);
-            }
         }
         if let Payload::Delivery { epoch, .. } = env.payload
             && self.consumer.up
@@ -523,8 +597,10 @@ impl World {
             Due::FlushTick { node, .. } => self.flush_tick(node),
             Due::FlushDeadline { node, waiter, .. } => Ok(self.flush_deadline(node, waiter)),
             Due::SlaveDeadline { node, waiter, .. } => Ok(self.slave_deadline(node, waiter)),
-            Due::ReplShip { node, .. } => self.repl_ship(node),
+            Due::HaDrop { node, .. } => Ok(self.ha_drop(node)),
             Due::OffsetPersist { node, .. } => Ok(self.persist_offsets(node)),
+            Due::ConsumerPersist { .. } => Ok(self.consumer_persist()),
+            Due::SendBackTimeout { id, .. } => Ok(self.sendback_timeout(id)),
             Due::OutboxScan { .. } => Ok(self.outbox_scan()),
             Due::ProcessDone { work, .. } => Ok(self.process_done(work)),
             Due::PullTimeout { .. } => Ok(self.pull_timeout()),
@@ -535,8 +611,15 @@ impl World {
 
     // ----- producer --------------------------------------------------------------------------
 
-    fn per_attempt_ms(&self) -> u64 {
-        (self.settings.producer_timeout_ms / (1 + u64::from(self.settings.producer_retries))).max(1)
+    /// How long attempt of `msg` started now may wait: what is left of `producer.timeout_ms`
+    /// since the first attempt (RocketMQ `sendDefaultImpl`), capped by
+    /// `producer.attempt_timeout_ms` when set (`sendMsgMaxTimeoutPerRequest`).
+    fn attempt_budget_ms(&self, first_ms: u64) -> u64 {
+        let left = self.settings.producer_timeout_ms.saturating_sub(self.now - first_ms).max(1);
+        match self.settings.producer_attempt_timeout_ms {
+            0 => left,
+            cap => left.min(cap),
+        }
     }
 
     /// Sends one attempt of `msg`, which the producer holds in memory; says what it sent (the
@@ -546,13 +629,13 @@ impl World {
         let now = self.now;
         let mode = self.settings.producer_send;
         let total = 1 + self.settings.producer_retries;
-        let per_attempt = self.per_attempt_ms();
         let Some(p) = self.producer.pending.get_mut(&msg) else {
             return said!(z, "{msg} is no longer in memory", "{msg} 已不在内存中");
         };
         p.attempt += 1;
         let attempt = p.attempt;
-        p.first_ms.get_or_insert(now);
+        let first_ms = *p.first_ms.get_or_insert(now);
+        let per_attempt = self.attempt_budget_ms(first_ms);
         let info = self.info(msg);
         info.attempts += 1;
         let (producer, seq) = (info.producer, info.seq);
@@ -597,6 +680,11 @@ impl World {
     /// A send's budget is spent or the answer was a failure: what the app does now.
     /// `why` is what went wrong with `msg`, said without the node ("got no answer …").
     fn give_up(&mut self, msg: MsgId, why: Said) -> Said {
+        self.give_up_in(msg, why, "onException")
+    }
+
+    /// [`World::give_up`], saying which async callback saw the failure.
+    fn give_up_in(&mut self, msg: MsgId, why: Said, callback: &str) -> Said {
         let z = self.zh;
         self.producer.pending.remove(&msg);
         let (why, why_zh) = (why.en, why.zh);
@@ -613,8 +701,8 @@ impl World {
                 self.lose(&[msg], Cause::ErrorIgnored);
                 said!(
                     z,
-                    "producer: {msg} {why}; the async callback's onException only logs it",
-                    "生产者：{msg} {why_zh}；异步回调的 onException 只打了一行日志"
+                    "producer: {msg} {why}; the async callback's {callback} only logs it",
+                    "生产者：{msg} {why_zh}；异步回调的 {callback} 只打了一行日志"
                 )
             }
             _ => {
@@ -655,11 +743,10 @@ impl World {
     }
 
     fn attempt_timeout(&mut self, msg: MsgId, attempt: u32) -> Out {
-        let ms = self.per_attempt_ms();
         let why = said!(
             self.zh,
-            "got no answer to attempt {attempt} in {ms} ms",
-            "第 {attempt} 次发送在 {ms} ms 内没有收到响应"
+            "got no answer to attempt {attempt} in time",
+            "第 {attempt} 次发送没有在时限内收到响应"
         );
         (Some(Node::Producer), self.retry_or_give_up(msg, why), vec![msg])
     }
@@ -682,8 +769,8 @@ impl World {
         if status == SendStatus::SendOk {
             info.acked = true;
         }
-        let callback =
-            if self.settings.producer_send == SendMode::Async { "callback onSuccess: " } else { "" };
+        let is_async = self.settings.producer_send == SendMode::Async;
+        let callback = if is_async { "callback onSuccess: " } else { "" };
         let callback_zh = if callback.is_empty() { "" } else { "回调 onSuccess：" };
         if status == SendStatus::SendOk || !self.settings.producer_require_send_ok {
             self.producer.pending.remove(&msg);
@@ -713,7 +800,11 @@ impl World {
             "{callback}got {name} (require_send_ok treats it as a failure)",
             "{callback_zh}收到 {name}（require_send_ok 把它当作失败）"
         );
-        (node, self.retry_or_give_up(msg, why), vec![msg])
+        // An async send retries network failures only: a status is an answer, handed to
+        // onSuccess (RocketMQ `retryTimesWhenSendAsyncFailed`).
+        let text =
+            if is_async { self.give_up_in(msg, why, "onSuccess") } else { self.retry_or_give_up(msg, why) };
+        (node, text, vec![msg])
     }
 
     fn arm_outbox_scan(&mut self) {
@@ -779,18 +870,20 @@ impl World {
             msg_id: msg,
             producer_id: info.producer,
             seq: info.seq,
+            reconsume_times: 0,
+            topic: crate::log::TOPIC.to_owned(),
             key: format!("{}-{}", info.producer, info.seq),
             timestamp_ms: self.now,
             body,
         };
-        let entry = self.bm(master).append(&record)?;
-        let index = self.b(master).len() - 1;
+        let (entry, _) = self.bm(master).append(&record)?;
+        let queue_offset = self.b(master).queue_len() - 1;
         let z = self.zh;
         let (from, to, master_zh) = (entry.offset, entry.end, master.name_zh());
         let mut text = said!(
             z,
-            "{master}: stored {msg} at offset {index}, bytes {from}..{to} (page cache)",
-            "{master_zh}：把 {msg} 存在位点 {index}，字节 {from}..{to}（页缓存）"
+            "{master}: stored {msg} at offset {queue_offset}, bytes {from}..{to} (page cache)",
+            "{master_zh}：把 {msg} 存在位点 {queue_offset}，字节 {from}..{to}（页缓存）"
         );
         let flush = match self.settings.broker_flush {
             FlushMode::Async => {
@@ -801,31 +894,17 @@ impl World {
         };
         let slave_ok = self.slave_available();
         let replica = match self.settings.broker_replication {
-            Replication::None => Some(ReplicaOutcome::NotWaited),
-            Replication::Async => {
-                if slave_ok {
-                    self.arm_ship_tick(master);
-                }
-                Some(ReplicaOutcome::NotWaited)
-            }
+            Replication::None | Replication::Async => Some(ReplicaOutcome::NotWaited),
             Replication::Sync if slave_ok => None,
             Replication::Sync => Some(ReplicaOutcome::NotAvailable),
         };
         let b = self.bm(master);
         let waiter = b.next_waiter;
         b.next_waiter += 1;
-        b.waiters.insert(waiter, Waiter { msg, attempt, oneway, index, end: entry.end, flush, replica });
+        b.waiters.insert(waiter, Waiter { msg, attempt, oneway, end: entry.end, flush, replica });
         let life = b.life;
         if flush.is_none() {
-            let at = match b.group_commit_at {
-                Some(at) => at,
-                None => {
-                    let at = self.now + DISK_SYNC_MS;
-                    self.bm(master).group_commit_at = Some(at);
-                    self.schedule(at, Due::GroupCommit { node: master, life });
-                    at
-                }
-            };
+            let at = self.arm_group_commit(master);
             let deadline = self.now + self.settings.broker_flush_timeout_ms;
             if deadline < at {
                 self.schedule(deadline, Due::FlushDeadline { node: master, life, waiter });
@@ -836,18 +915,29 @@ impl World {
                 "；SYNC_FLUSH：等待 {at} ms 的组提交"
             ));
         }
+        let shipped = self.ship(master)?;
         match replica {
             None => {
-                self.ship(master)?;
                 self.schedule(self.now + SLAVE_TIMEOUT_MS, Due::SlaveDeadline { node: master, life, waiter });
-                text.push(said!(
-                    z,
-                    "; SYNC_MASTER: shipped to the replica, waits for its ack",
-                    "；SYNC_MASTER：已发给从节点，等待它的确认"
-                ));
+                text.push(if shipped.is_empty() {
+                    said!(z, "; SYNC_MASTER: waits for the replica's ack", "；SYNC_MASTER：等待从节点确认")
+                } else {
+                    said!(
+                        z,
+                        "; SYNC_MASTER: shipped to the replica, waits for its ack",
+                        "；SYNC_MASTER：已发给从节点，等待它的确认"
+                    )
+                });
             }
             Some(ReplicaOutcome::NotAvailable) => {
                 text.push(said!(z, "; SYNC_MASTER: no replica connected", "；SYNC_MASTER：没有从节点连着"));
+            }
+            _ if !shipped.is_empty() => {
+                text.push(said!(
+                    z,
+                    "; ASYNC_MASTER: streams it to the replica",
+                    "；ASYNC_MASTER：把它推送给从节点"
+                ));
             }
             _ => {}
         }
@@ -874,21 +964,50 @@ impl World {
         Some(status)
     }
 
-    fn arm_flush_tick(&mut self, node: Node) {
-        if !self.b(node).flush_tick {
-            self.bm(node).flush_tick = true;
-            let life = self.b(node).life;
-            let at = next_grid(self.now, self.settings.broker_flush_interval_ms);
-            self.schedule(at, Due::FlushTick { node, life });
+    /// SYNC_FLUSH: the group commit service runs its next batch shortly; returns when.
+    fn arm_group_commit(&mut self, node: Node) -> u64 {
+        if let Some(at) = self.b(node).group_commit_at {
+            return at;
         }
+        let at = self.now + DISK_SYNC_MS;
+        let life = self.b(node).life;
+        self.bm(node).group_commit_at = Some(at);
+        self.schedule(at, Due::GroupCommit { node, life });
+        at
     }
 
-    fn arm_ship_tick(&mut self, node: Node) {
-        if !self.b(node).ship_tick {
-            self.bm(node).ship_tick = true;
-            let life = self.b(node).life;
-            self.schedule(next_grid(self.now, REPL_SHIP_INTERVAL_MS), Due::ReplShip { node, life });
+    /// ASYNC_FLUSH: when the flusher will next flush what is dirty now. It wakes every
+    /// `broker.flush_interval_ms` but flushes only when at least [`FLUSH_LEAST_PAGES`] pages are
+    /// dirty, or on a thorough wake: the first after the broker started, then one every
+    /// [`FLUSH_THOROUGH_INTERVAL_MS`]. Wakes that would find too little are not scheduled.
+    fn arm_flush_tick(&mut self, node: Node) {
+        let interval = self.settings.broker_flush_interval_ms;
+        let b = self.b(node);
+        let dirty = b.written_pos - b.flushed_pos;
+        if dirty == 0 {
+            return;
         }
+        let next = next_grid(self.now, interval);
+        let at = if dirty >= FLUSH_LEAST_PAGES * PAGE_BYTES { next } else { self.next_thorough(node, next) };
+        if b.flush_tick_at.is_some_and(|armed| armed <= at) {
+            return;
+        }
+        let life = b.life;
+        self.bm(node).flush_tick_at = Some(at);
+        self.schedule(at, Due::FlushTick { node, life, at });
+    }
+
+    /// The first thorough wake of `node`'s flusher at or after `from` (RocketMQ's
+    /// `FlushRealTimeService` flushes whatever is dirty when `flushCommitLogThoroughInterval`
+    /// has passed since its last thorough flush; its first wake after a start is one).
+    fn next_thorough(&self, node: Node, from: u64) -> u64 {
+        let interval = self.settings.broker_flush_interval_ms.max(1);
+        let first = next_grid(self.b(node).started_ms, interval);
+        let every = FLUSH_THOROUGH_INTERVAL_MS.div_ceil(interval) * interval;
+        if from <= first {
+            return first;
+        }
+        first + (from - first).div_ceil(every) * every
     }
 
     fn arm_persist(&mut self, node: Node) {
@@ -945,16 +1064,30 @@ impl World {
     }
 
     fn flush_tick(&mut self, node: Node) -> Result<Out, String> {
-        self.bm(node).flush_tick = false;
+        let now = self.now;
+        let thorough = self.next_thorough(node, now) == now;
+        let b = self.bm(node);
+        b.flush_tick_at = None;
+        let dirty = b.written_pos - b.flushed_pos;
         let interval = self.settings.broker_flush_interval_ms;
         let (z, node_zh) = (self.zh, node.name_zh());
-        Ok(match self.bm(node).flush()? {
+        let why = if dirty >= FLUSH_LEAST_PAGES * PAGE_BYTES || !thorough {
+            let pages = dirty.div_ceil(PAGE_BYTES);
+            said!(z, "{pages} pages dirty", "{pages} 页脏数据")
+        } else {
+            said!(z, "thorough flush", "定期全量刷盘")
+        };
+        let (why, why_zh) = (why.en, why.zh);
+        let flushed = self.bm(node).flush()?;
+        // Appends since the flush: wait for enough of them, or the next thorough flush.
+        self.arm_flush_tick(node);
+        Ok(match flushed {
             Some((from, to, msgs)) => (
                 Some(node),
                 said!(
                     z,
-                    "{node}: async flusher ({interval} ms tick) synced {} to disk (bytes {from}..{to})",
-                    "{node_zh}：异步刷盘线程（每 {interval} ms）把 {} 刷到磁盘（字节 {from}..{to}）",
+                    "{node}: async flusher ({interval} ms tick, {why}) synced {} to disk (bytes {from}..{to})",
+                    "{node_zh}：异步刷盘线程（每 {interval} ms，{why_zh}）把 {} 刷到磁盘（字节 {from}..{to}）",
                     msgs_text(&msgs)
                 ),
                 msgs,
@@ -1014,78 +1147,148 @@ impl World {
 
     // ----- replication -----------------------------------------------------------------------
 
-    /// Ships everything the replica has not been sent yet.
+    /// Streams everything past what the replica was sent (RocketMQ's HA service pushes the
+    /// CommitLog as it grows, by byte position).
     fn ship(&mut self, master: Node) -> Result<Vec<MsgId>, String> {
-        let Some(slave) = self.slave() else { return Ok(vec![]) };
-        let first = self.b(master).shipped;
-        let records = self.b(master).records_from(first)?;
-        if records.is_empty() {
+        if self.settings.broker_replication == Replication::None || !self.slave_available() {
             return Ok(vec![]);
         }
-        let msgs: Vec<MsgId> = records.iter().map(|r| r.msg_id).collect();
-        self.bm(master).shipped = first + records.len() as u64;
+        let Some(slave) = self.slave() else { return Ok(vec![]) };
+        let from_pos = self.b(master).shipped_pos;
+        if from_pos >= self.b(master).written_pos {
+            return Ok(vec![]);
+        }
+        let records = self.b(master).records_from_pos(from_pos)?;
+        let msgs = unique(records.iter().map(|(_, r)| r.msg_id));
+        let written = self.b(master).written_pos;
+        self.bm(master).shipped_pos = written;
         let life = self.b(master).life;
-        let payload = Payload::Replicate { life, first_index: first, records, msgs: msgs.clone() };
+        let payload = Payload::Replicate { life, from_pos, records, msgs: msgs.clone() };
         self.send(EnvelopeKind::Replicate, master, slave, payload);
         Ok(msgs)
     }
 
-    fn repl_ship(&mut self, node: Node) -> Result<Out, String> {
-        self.bm(node).ship_tick = false;
-        let (z, node_zh) = (self.zh, node.name_zh());
-        if !self.slave_available() {
-            return Ok((
-                Some(node),
-                said!(
-                    z,
-                    "{node}: HA service: no replica connected, nothing shipped",
-                    "{node_zh}：HA 服务：没有从节点连着，什么也没发"
-                ),
-                vec![],
-            ));
-        }
-        let msgs = self.ship(node)?;
-        let text = if msgs.is_empty() {
-            said!(z, "{node}: HA service: the replica is up to date", "{node_zh}：HA 服务：从节点已是最新")
-        } else {
-            said!(
-                z,
-                "{node}: HA service shipped {} to the replica (ASYNC_MASTER)",
-                "{node_zh}：HA 服务把 {} 发给从节点（ASYNC_MASTER）",
-                msgs_text(&msgs)
-            )
-        };
-        Ok((Some(node), text, msgs))
-    }
-
-    /// The replica reconnected (restart, heal, replication switched on): ship from its end.
+    /// The replica (re)connects to the master (either restarted, a heal, replication switched
+    /// on): it reports its max physical offset, and the master streams from there. A master
+    /// that recovered shorter than its replica first copies back what only the replica holds:
+    /// no broker throws away the last good copy. A replica whose log does not match the
+    /// master's refuses the connection (RocketMQ's HAClient does the same on an offset
+    /// mismatch) and keeps its records for `promote replica`.
     fn reconnect_replica(&mut self) -> Result<Said, String> {
-        if !self.slave_available() || self.settings.broker_replication == Replication::None {
+        let master = self.master;
+        let Some(slave) = self.slave() else { return Ok(Said::default()) };
+        if self.settings.broker_replication == Replication::None
+            || !self.node_up(master)
+            || !self.b(slave).up
+            || !self.net.connected(master, slave)
+        {
             return Ok(Said::default());
         }
-        let have = self.b(Node::Replica).len();
-        let master = self.master;
-        self.bm(master).shipped = have;
+        let z = self.zh;
+        let master_zh = master.name_zh();
+        let mut text = Said::default();
+        let (m, r) = (self.b(master), self.b(slave));
+        if r.written_pos > m.written_pos && m.is_prefix_of(r) {
+            let from = m.written_pos;
+            let records = self.b(slave).records_from_pos(from)?;
+            let mut copied = Vec::new();
+            for (_, record) in &records {
+                self.bm(master).append(record)?;
+                copied.push(record.msg_id);
+            }
+            let to = self.b(master).written_pos;
+            let copied = unique(copied.into_iter());
+            text.push(said!(
+                z,
+                "; the replica is ahead: {master} copies back {} (bytes {from}..{to}) before serving",
+                "；从节点更新：{master_zh}先从它取回 {}（字节 {from}..{to}）再提供服务",
+                msgs_text(&copied)
+            ));
+            let flush = self.settings.broker_flush;
+            match flush {
+                FlushMode::Async => self.arm_flush_tick(master),
+                FlushMode::Sync => {
+                    self.arm_group_commit(master);
+                }
+            }
+            let b = self.bm(master);
+            let done = b.retry_done.clone();
+            b.rebuild_retry(&done);
+            let life = b.life;
+            let now = self.now;
+            let due: Vec<(usize, u64)> = self.b(master).retry.iter().map(|(i, r)| (*i, r.due_ms.max(now))).collect();
+            for (entry, at) in due {
+                self.schedule(at, Due::RetryReady { node: master, entry, life });
+            }
+        } else if !self.b(slave).is_prefix_of(self.b(master)) {
+            let (m, r) = (self.b(master), self.b(slave));
+            let common = m.index.iter().zip(&r.index).take_while(|(a, b)| a.msg == b.msg && a.offset == b.offset).count();
+            let only = unique(r.index[common..].iter().map(|e| e.msg));
+            self.bm(master).ha_connected = false;
+            text.push(said!(
+                z,
+                "; the replica's log does not match {master}'s past record {common}: it refuses to sync and keeps {} (`promote replica` would bring them back)",
+                "；从节点的日志在第 {common} 条记录之后与{master_zh}不一致：它拒绝同步，保留 {}（`promote replica` 可以把它们找回）",
+                msgs_text(&only)
+            ));
+            return Ok(text);
+        }
+        let replica_pos = self.b(slave).written_pos;
+        let b = self.bm(master);
+        b.ha_connected = true;
+        b.ha_silent_since = None;
+        b.shipped_pos = replica_pos;
+        b.replica_acked_pos = replica_pos;
         let msgs = self.ship(master)?;
-        Ok(if msgs.is_empty() {
-            Said::default()
-        } else {
-            let master_zh = master.name_zh();
-            said!(
-                self.zh,
+        if !msgs.is_empty() {
+            text.push(said!(
+                z,
                 "; {master} ships {} to the replica to catch it up",
                 "；{master_zh}把 {} 发给从节点，让它追上",
                 msgs_text(&msgs)
-            )
-        })
+            ));
+        }
+        Ok(text)
+    }
+
+    /// The replica went silent (power loss, partition): the master keeps the connection until
+    /// housekeeping drops it.
+    fn ha_silent(&mut self) {
+        let master = self.master;
+        if self.slave().is_none() || !self.b(master).ha_connected || self.b(master).ha_silent_since.is_some() {
+            return;
+        }
+        let (now, life) = (self.now, self.b(master).life);
+        self.bm(master).ha_silent_since = Some(now);
+        self.schedule(now + HA_HOUSEKEEPING_MS, Due::HaDrop { node: master, life, since: now });
+    }
+
+    fn ha_drop(&mut self, node: Node) -> Out {
+        self.bm(node).ha_connected = false;
+        self.bm(node).ha_silent_since = None;
+        let (z, node_zh) = (self.zh, node.name_zh());
+        let s = HA_HOUSEKEEPING_MS / 1000;
+        let mut text = said!(
+            z,
+            "{node}: HA housekeeping: nothing heard from the replica for {s} s, drops its connection",
+            "{node_zh}：HA 连接清理：{s} 秒没有收到从节点的消息，断开与它的连接"
+        );
+        if self.settings.broker_replication == Replication::Sync {
+            text.push(said!(
+                z,
+                "; SYNC_MASTER now answers SLAVE_NOT_AVAILABLE at once",
+                "；SYNC_MASTER 此后会立即返回 SLAVE_NOT_AVAILABLE"
+            ));
+        }
+        (Some(node), text, vec![])
     }
 
     fn on_replicate(
         &mut self,
         node: Node,
         life: u32,
-        first_index: u64,
-        records: &[Record],
+        from_pos: u64,
+        records: &[(u64, Record)],
         msgs: Vec<MsgId>,
     ) -> Result<Out, String> {
         let (z, node_zh) = (self.zh, node.name_zh());
@@ -1102,16 +1305,24 @@ impl World {
             ));
         }
         let mut appended = Vec::new();
-        let (start, mut end) = (self.b(node).written_pos, self.b(node).written_pos);
-        for (i, record) in records.iter().enumerate() {
-            if first_index + i as u64 == self.b(node).len() {
-                end = self.bm(node).append(record)?.end;
-                appended.push(record.msg_id);
+        let start = self.b(node).written_pos;
+        if from_pos <= start {
+            for (offset, record) in records {
+                if *offset == self.b(node).written_pos {
+                    self.bm(node).append(record)?;
+                    appended.push(record.msg_id);
+                }
             }
         }
-        let have = self.b(node).len();
+        let end = self.b(node).written_pos;
+        let appended = unique(appended.into_iter());
         let mut text = if appended.is_empty() {
-            said!(z, "{node}: already has {}", "{node_zh}：已经有 {}", msgs_text(&msgs))
+            said!(
+                z,
+                "{node}: nothing new at byte {start} in a shipment of {}",
+                "{node_zh}：在字节 {start} 处没有新数据（复制数据 {}）",
+                msgs_text(&msgs)
+            )
         } else {
             said!(
                 z,
@@ -1124,25 +1335,20 @@ impl World {
             match self.settings.replica_flush {
                 FlushMode::Async => self.arm_flush_tick(node),
                 FlushMode::Sync => {
-                    if self.b(node).group_commit_at.is_none() {
-                        let at = self.now + DISK_SYNC_MS;
-                        let life = self.b(node).life;
-                        self.bm(node).group_commit_at = Some(at);
-                        self.schedule(at, Due::GroupCommit { node, life });
-                    }
+                    self.arm_group_commit(node);
                     text.push(said!(z, "; its SYNC_FLUSH will msync it", "；它的 SYNC_FLUSH 会 msync"));
                 }
             }
         }
         let master = self.master;
-        self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { life, records: have });
-        text.push(said!(z, "; acks {}", "；确认共 {have} 条记录"; en: plural(have as usize, "record")));
+        self.send(EnvelopeKind::ReplicaAck, node, master, Payload::ReplicaAck { life, pos: end });
+        text.push(said!(z, "; reports max offset {end}", "；报告最大偏移 {end}"));
         Ok((Some(node), text, msgs))
     }
 
-    fn on_replica_ack(&mut self, node: Node, life: u32, records: u64) -> Result<Out, String> {
+    fn on_replica_ack(&mut self, node: Node, life: u32, pos: u64) -> Result<Out, String> {
         let (z, node_zh) = (self.zh, node.name_zh());
-        if node != self.master || life != self.b(node).life {
+        if node != self.master || life != self.b(node).life || !self.b(node).ha_connected {
             return Ok((
                 Some(node),
                 said!(z, "{node}: ignored a stale replica ack", "{node_zh}：忽略了过期的从节点确认"),
@@ -1150,12 +1356,12 @@ impl World {
             ));
         }
         let b = self.bm(node);
-        b.replica_acked = b.replica_acked.max(records);
-        let acked = b.replica_acked;
+        b.replica_acked_pos = pos;
+        b.ha_silent_since = None;
         let ready: Vec<u64> = b
             .waiters
             .iter()
-            .filter(|(_, w)| w.replica.is_none() && w.index < acked)
+            .filter(|(_, w)| w.replica.is_none() && w.end <= pos)
             .map(|(id, _)| *id)
             .collect();
         let mut answered = Vec::new();
@@ -1168,13 +1374,20 @@ impl World {
                 }
             }
         }
-        let mut text = said!(z, "{node}: replica has {}", "{node_zh}：从节点已有 {records} 条记录"; en: plural(records as usize, "record"));
-        // A replication envelope was lost: start again from what the replica has.
-        let in_flight = self.net.envelopes.values().any(|e| e.kind == EnvelopeKind::Replicate);
-        if records < self.b(node).shipped && !in_flight {
-            self.bm(node).shipped = records;
+        let mut text = said!(z, "{node}: replica has bytes 0..{pos}", "{node_zh}：从节点已有字节 0..{pos}");
+        // A shipment was lost: stream again from what the replica has (once nothing else is on
+        // its way between the two).
+        let in_flight = self
+            .net
+            .envelopes
+            .values()
+            .any(|e| matches!(e.kind, EnvelopeKind::Replicate | EnvelopeKind::ReplicaAck));
+        if pos < self.b(node).shipped_pos && !in_flight {
+            self.bm(node).shipped_pos = pos;
             let msgs = self.ship(node)?;
-            text.push(said!(z, "; reships {}", "；重新发送 {}", msgs_text(&msgs)));
+            if !msgs.is_empty() {
+                text.push(said!(z, "; reships {}", "；重新发送 {}", msgs_text(&msgs)));
+            }
         }
         let msgs = answered.iter().map(|(m, _)| *m).collect();
         text.push(answers_text(z, &answered));
@@ -1185,7 +1398,9 @@ impl World {
         let b = self.bm(node);
         b.persist_tick = false;
         b.persisted = b.committed;
+        b.retry_done_persisted = b.retry_done.clone();
         let persisted = b.persisted;
+        let done = b.retry_done.clone();
         let (z, node_zh) = (self.zh, node.name_zh());
         let mut text = said!(
             z,
@@ -1193,7 +1408,9 @@ impl World {
             "{node_zh}：把消费位点 {persisted} 持久化到磁盘（consumerOffset.json）"
         );
         if self.settings.broker_replication != Replication::None && self.slave_available() {
-            self.bm(Node::Replica).synced_offset = persisted;
+            let r = self.bm(Node::Replica);
+            r.synced_offset = persisted;
+            r.synced_retry_done = done;
             text.push(said!(z, "; the replica syncs it", "；从节点同步了它"));
         }
         (Some(node), text, vec![])
@@ -1210,9 +1427,8 @@ impl World {
         }
         let epoch = b.pull_epoch;
         let mut sent = Vec::new();
-        while self.b(master).pull_pos < self.b(master).len() {
-            let offset = self.b(master).pull_pos;
-            let msg = self.b(master).index[offset as usize].msg;
+        while let Some(entry) = self.b(master).queued(self.b(master).pull_pos) {
+            let (offset, msg) = (self.b(master).pull_pos, entry.msg);
             self.bm(master).pull_pos += 1;
             let payload = Payload::Delivery { epoch, item: Item::Main(offset), msg, reconsume: 0 };
             self.send(EnvelopeKind::Delivery, master, Node::Consumer, payload);
@@ -1221,7 +1437,7 @@ impl World {
         sent
     }
 
-    fn deliver_retry(&mut self, node: Node, entry: u64) -> Option<MsgId> {
+    fn deliver_retry(&mut self, node: Node, entry: usize) -> Option<MsgId> {
         let b = self.b(node);
         let epoch = b.pull_epoch;
         let r = *b.retry.get(&entry)?;
@@ -1232,7 +1448,7 @@ impl World {
         Some(r.msg)
     }
 
-    fn retry_due(&mut self, node: Node, entry: u64) -> Out {
+    fn retry_due(&mut self, node: Node, entry: usize) -> Out {
         let (z, node_zh) = (self.zh, node.name_zh());
         let Some(r) = self.b(node).retry.get(&entry).copied() else {
             return (Some(node), said!(z, "{node}: retry entry gone", "{node_zh}：重试条目已不存在"), vec![]);
@@ -1251,14 +1467,15 @@ impl World {
             Some(node),
             said!(
                 z,
-                "{node}: delivers {msg} again (retry {n})",
-                "{node_zh}：再次投递 {msg}（第 {n} 次重试）"
+                "{node}: {msg}'s delay level is due; delivers it again (retry {n})",
+                "{node_zh}：{msg} 的延迟等级到期；再次投递（第 {n} 次重试）"
             ),
             vec![msg],
         )
     }
 
-    fn on_commit(&mut self, node: Node, epoch: u32, offset: Option<u64>, verdict: Option<Verdict>) -> Out {
+    /// The consumer's offset store reported: its offset and the retry copies it finished.
+    fn on_commit(&mut self, node: Node, epoch: u32, offset: Option<u64>, retry_done: &[usize]) -> Out {
         let (z, node_zh) = (self.zh, node.name_zh());
         if node != self.master {
             return (
@@ -1273,56 +1490,34 @@ impl World {
         }
         let mut parts = Vec::new();
         let mut msgs = Vec::new();
-        if let Some(v) = offset.filter(|_| epoch == self.b(node).pull_epoch) {
-            // Never past what this broker delivered since it started: after a power loss the
-            // same offsets hold other messages, which a stale commit must not skip.
-            let v = v.min(self.b(node).pull_pos);
-            if v > self.b(node).committed {
-                self.bm(node).committed = v;
+        if epoch == self.b(node).pull_epoch {
+            if let Some(v) = offset {
+                // Never past what this broker delivered since it started: after a power loss the
+                // same offsets hold other messages, which a stale commit must not skip.
+                let v = v.min(self.b(node).pull_pos);
+                if v > self.b(node).committed {
+                    self.bm(node).committed = v;
+                    self.arm_persist(node);
+                    parts.push(said!(z, "committed offset {v} (in memory)", "提交了消费位点 {v}（在内存中）"));
+                }
+            }
+            let mut done = Vec::new();
+            for entry in retry_done {
+                if let Some(r) = self.bm(node).retry.remove(entry) {
+                    self.bm(node).retry_done.insert(*entry);
+                    done.push(r.msg);
+                }
+            }
+            if !done.is_empty() {
                 self.arm_persist(node);
-                parts.push(said!(z, "committed offset {v} (in memory)", "提交了消费位点 {v}（在内存中）"));
+                parts.push(said!(
+                    z,
+                    "retry copies of {} are done",
+                    "{} 的重试副本已消费完成",
+                    msgs_text(&unique(done.iter().copied()))
+                ));
+                msgs.extend(done);
             }
-        }
-        match verdict {
-            Some(Verdict::Done(Item::Retry(entry))) => {
-                self.bm(node).retry.remove(&entry);
-            }
-            Some(Verdict::SendBack { item, msg, reconsume }) => {
-                msgs.push(msg);
-                if let Item::Retry(entry) = item {
-                    self.bm(node).retry.remove(&entry);
-                }
-                if reconsume >= self.settings.consumer_max_retries {
-                    self.bm(node).dlq.push(msg);
-                    self.alert(said!(
-                        z,
-                        "{msg} dead-lettered after {reconsume} retries",
-                        "{msg} 重试 {reconsume} 次后进入死信队列"
-                    ));
-                    parts.push(said!(
-                        z,
-                        "{msg} moved to the dead-letter queue after {reconsume} retries",
-                        "{msg} 重试 {reconsume} 次后被移入死信队列"
-                    ));
-                } else {
-                    let n = reconsume + 1;
-                    let delay = retry_delay_ms(n);
-                    let due_ms = self.now + delay;
-                    let b = self.bm(node);
-                    let entry = b.next_retry;
-                    b.next_retry += 1;
-                    b.retry.insert(entry, RetryEntry { msg, reconsume: n, due_ms, delivered: false });
-                    let life = b.life;
-                    self.schedule(due_ms, Due::RetryReady { node, entry, life });
-                    parts.push(said!(
-                        z,
-                        "{msg} scheduled for retry {n} in {}",
-                        "{msg} 安排在 {} 后第 {n} 次重试",
-                        duration_text(delay)
-                    ));
-                }
-            }
-            _ => {}
         }
         if parts.is_empty() {
             parts.push(said!(z, "commit changes nothing", "这次提交没有改变什么"));
@@ -1330,6 +1525,92 @@ impl World {
         let mut text = said!(z, "{node}: ", "{node_zh}：");
         text.push(Said::join(parts));
         (Some(node), text, msgs)
+    }
+
+    /// `sendMessageBack`: the broker stores the failed message again, for its next delay level
+    /// (`SCHEDULE_TOPIC_XXXX`) or, after the last retry, in the dead-letter queue. The copy is
+    /// a commit-log record like any other (stored without waiting for the flush or the
+    /// replica, as RocketMQ stores it with `waitStoreMsgOK=false`).
+    fn on_sendback(
+        &mut self,
+        node: Node,
+        epoch: u32,
+        id: u64,
+        item: Item,
+        msg: MsgId,
+        reconsume: u32,
+    ) -> Result<Out, String> {
+        let (z, node_zh) = (self.zh, node.name_zh());
+        if node != self.master {
+            let text = said!(
+                z,
+                "{node}: ignored a sendMessageBack of {msg} (not the master)",
+                "{node_zh}：忽略了 {msg} 的 sendMessageBack（不是主节点）"
+            );
+            return Ok((Some(node), text, vec![msg]));
+        }
+        let info = &self.ledger[(msg.0 - 1) as usize];
+        let dead = reconsume > self.settings.consumer_max_retries;
+        let record = Record {
+            msg_id: msg,
+            producer_id: info.producer,
+            seq: info.seq,
+            reconsume_times: reconsume,
+            topic: if dead { DLQ_TOPIC } else { SCHEDULE_TOPIC }.to_owned(),
+            key: format!("{}-{}", info.producer, info.seq),
+            timestamp_ms: self.now,
+            body: Vec::new(),
+        };
+        let (entry, at) = self.bm(node).append(&record)?;
+        let (from, to) = (entry.offset, entry.end);
+        if let Item::Retry(old) = item
+            && epoch == self.b(node).pull_epoch
+            && self.bm(node).retry.remove(&old).is_some()
+        {
+            self.bm(node).retry_done.insert(old);
+            self.arm_persist(node);
+        }
+        let mut text = if dead {
+            let retries = reconsume - 1;
+            self.alert(said!(
+                z,
+                "{msg} dead-lettered after {retries} retries",
+                "{msg} 重试 {retries} 次后进入死信队列"
+            ));
+            said!(
+                z,
+                "{node}: {msg} failed after {retries} retries: stored in {DLQ_TOPIC} (bytes {from}..{to}, page cache)",
+                "{node_zh}：{msg} 重试 {retries} 次后仍失败：存入 {DLQ_TOPIC}（字节 {from}..{to}，页缓存）"
+            )
+        } else {
+            let delay = retry_delay_ms(reconsume);
+            let due_ms = self.now + delay;
+            let life = self.b(node).life;
+            self.bm(node).retry.insert(
+                at,
+                broker::RetryEntry { msg, reconsume, due_ms, delivered: false },
+            );
+            self.schedule(due_ms, Due::RetryReady { node, entry: at, life });
+            said!(
+                z,
+                "{node}: stored {msg} for retry {reconsume} in {} ({SCHEDULE_TOPIC}, bytes {from}..{to}, page cache)",
+                "{node_zh}：把 {msg} 存入 {SCHEDULE_TOPIC}，{} 后第 {reconsume} 次重试（字节 {from}..{to}，页缓存）",
+                duration_text(delay)
+            )
+        };
+        match self.settings.broker_flush {
+            FlushMode::Async => self.arm_flush_tick(node),
+            FlushMode::Sync => {
+                self.arm_group_commit(node);
+            }
+        }
+        let shipped = self.ship(node)?;
+        if !shipped.is_empty() {
+            text.push(said!(z, "; streams it to the replica", "；推送给从节点"));
+        }
+        self.send(EnvelopeKind::Response, node, Node::Consumer, Payload::SendBackAck { id, msg });
+        text.push(said!(z, "; answers the consumer", "；应答消费者"));
+        Ok((Some(node), text, vec![msg]))
     }
 
     fn rejoin(&mut self, epoch: u32, from: Option<u64>) -> Out {
@@ -1347,7 +1628,7 @@ impl World {
                 vec![],
             );
         }
-        let len = self.b(master).len();
+        let len = self.b(master).queue_len();
         let committed = self.b(master).committed;
         let pos = from.unwrap_or(committed).min(len);
         self.consumer.from_committed = false;
@@ -1367,12 +1648,15 @@ impl World {
                 "{master_zh}：消费者从位点 {pos} 重新拉取"
             ),
         };
-        if self.consumer.next_offset.is_some_and(|n| n > pos) {
-            text.push(said!(z, " (offset corrected to the end of the log)", "（位点被修正到日志末尾）"));
+        if from.is_some_and(|f| f > pos) {
+            text.push(said!(z, " (offset corrected to the end of the queue)", "（位点被修正到队列末尾）"));
         }
         // The pull response tells the consumer where this pull starts.
         self.consumer.next_offset = Some(pos);
-        let redeliver: Vec<u64> =
+        if from.is_none() {
+            self.consumer.reported_offset = Some(pos);
+        }
+        let redeliver: Vec<usize> =
             self.b(master).retry.iter().filter(|(_, r)| r.due_ms <= self.now).map(|(id, _)| *id).collect();
         let mut msgs = Vec::new();
         for entry in redeliver {
@@ -1478,48 +1762,17 @@ impl World {
             "消费者：收到 {msg}（{label_zh}，第 {n} 次投递）"
         );
         if self.settings.consumer_check_seq {
-            let expected = *self.consumer.seq_next.get(&producer).unwrap_or(&1);
-            if seq > expected {
-                let missing: Vec<MsgId> = self
-                    .ledger
-                    .iter()
-                    .filter(|m| m.producer == producer && (expected..seq).contains(&m.seq))
-                    .map(|m| m.id)
-                    .collect();
-                for id in &missing {
-                    self.info(*id).detected = true;
-                }
-                let gap = if seq - expected == 1 {
-                    format!("{expected}")
-                } else {
-                    format!("{expected}..{}", seq - 1)
-                };
-                self.alert(said!(
-                    z,
-                    "sequence gap: {producer} seq {gap} missing before seq {seq}",
-                    "序号缺口：{producer} 在序号 {seq} 之前缺少序号 {gap}"
-                ));
-                text.push(said!(
-                    z,
-                    "; sequence check: {producer} seq {gap} missing (gap detected)",
-                    "；序号检查：{producer} 缺少序号 {gap}（发现缺口）"
-                ));
-            }
-            if seq >= expected {
-                self.consumer.seq_next.insert(producer, seq + 1);
-            }
+            text.push(self.check_seq(msg, producer, seq));
         }
         let async_mode = self.settings.consumer_mode == ConsumeMode::Async;
-        let early = async_mode || self.settings.consumer_commit == CommitTiming::Before;
+        let before = self.settings.consumer_commit == CommitTiming::Before;
+        let early = async_mode || before;
         if early {
-            if let Item::Main(offset) = item {
-                self.consumer.in_flight.remove(&offset);
+            self.release(item);
+            if before {
+                // The application commits the offset itself, synchronously, before the work.
+                self.report_offsets();
             }
-            let offset = self.consumer.commit_offset();
-            let master = self.master;
-            let payload =
-                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(item)) };
-            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
             text.push(if async_mode {
                 said!(
                     z,
@@ -1527,7 +1780,7 @@ impl World {
                     "；异步模式：立刻返回 CONSUME_SUCCESS，把业务处理交给另一个线程"
                 )
             } else {
-                said!(z, "; commits before processing", "；先提交位点再处理")
+                said!(z, "; commits its offset before processing", "；先向 Broker 提交位点再处理")
             });
         }
         let work = self.consumer.next_work;
@@ -1539,6 +1792,125 @@ impl World {
         (node, text, vec![msg])
     }
 
+    /// The sequence check: a message past the next expected seq flags the ones between as a
+    /// gap; a late one closes its part of a gap and withdraws the alert once the gap is whole.
+    fn check_seq(&mut self, msg: MsgId, producer: crate::ids::ProducerId, seq: u64) -> Said {
+        let z = self.zh;
+        let expected = *self.consumer.seq_next.get(&producer).unwrap_or(&1);
+        if seq < expected {
+            let mut closed = false;
+            for (gap, _) in self.alerts.iter_mut() {
+                if let Some(g) = gap
+                    && g.producer == producer
+                    && g.seqs.remove(&seq)
+                {
+                    closed = true;
+                }
+            }
+            if !closed {
+                return Said::default();
+            }
+            self.info(msg).detected = false;
+            self.alerts.retain(|(gap, _)| gap.as_ref().is_none_or(|g| !g.seqs.is_empty()));
+            return said!(
+                z,
+                "; sequence check: {producer} seq {seq} arrived late, its gap is closed",
+                "；序号检查：{producer} 的序号 {seq} 迟到了，缺口已补上"
+            );
+        }
+        self.consumer.seq_next.insert(producer, seq + 1);
+        if seq == expected {
+            return Said::default();
+        }
+        let missing: Vec<MsgId> = self
+            .ledger
+            .iter()
+            .filter(|m| m.producer == producer && (expected..seq).contains(&m.seq))
+            .map(|m| m.id)
+            .collect();
+        for id in &missing {
+            self.info(*id).detected = true;
+        }
+        let gap = if seq - expected == 1 { format!("{expected}") } else { format!("{expected}..{}", seq - 1) };
+        let alert = said!(
+            z,
+            "sequence gap: {producer} seq {gap} missing before seq {seq}",
+            "序号缺口：{producer} 在序号 {seq} 之前缺少序号 {gap}"
+        );
+        self.alerts.push((Some(Gap { producer, seqs: (expected..seq).collect() }), alert.finished()));
+        said!(
+            z,
+            "; sequence check: {producer} seq {gap} missing (gap detected)",
+            "；序号检查：{producer} 缺少序号 {gap}（发现缺口）"
+        )
+    }
+
+    /// The work on `item` is over (or reported so): it leaves the process queue, so the offset
+    /// can move past it.
+    fn release(&mut self, item: Item) {
+        match item {
+            Item::Main(offset) => {
+                self.consumer.in_flight.remove(&offset);
+            }
+            Item::Retry(entry) => {
+                self.consumer.retry_done.insert(entry);
+            }
+        }
+        self.arm_consumer_persist();
+    }
+
+    /// The offset store sends the broker its news every 5 s (RocketMQ
+    /// `persistConsumerOffsetInterval`); real clients also piggy-back the offset on their next
+    /// pull request, which the lab folds into the same timer.
+    fn arm_consumer_persist(&mut self) {
+        let c = &self.consumer;
+        if c.up && !c.persist_tick && c.has_unreported() {
+            self.consumer.persist_tick = true;
+            let life = self.consumer.life;
+            self.schedule(next_grid(self.now, CONSUMER_PERSIST_INTERVAL_MS), Due::ConsumerPersist { life });
+        }
+    }
+
+    /// Sends the offset store's news to the master; returns what was sent.
+    fn report_offsets(&mut self) -> (Option<u64>, Vec<usize>) {
+        let offset = self.consumer.commit_offset();
+        let retry_done: Vec<usize> = std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
+        self.consumer.reported_offset = offset;
+        let payload = Payload::Commit { epoch: self.consumer.epoch, offset, retry_done: retry_done.clone() };
+        let master = self.master;
+        self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+        (offset, retry_done)
+    }
+
+    fn consumer_persist(&mut self) -> Out {
+        self.consumer.persist_tick = false;
+        let (offset, done) = self.report_offsets();
+        let z = self.zh;
+        let mut text = match offset {
+            Some(o) => said!(
+                z,
+                "consumer: offset store sends offset {o} to the broker (every {} s)",
+                "消费者：位点存储把位点 {o} 发给 Broker（每 {} 秒一次）",
+                CONSUMER_PERSIST_INTERVAL_MS / 1000
+            ),
+            None => said!(
+                z,
+                "consumer: offset store reports to the broker (every {} s)",
+                "消费者：位点存储向 Broker 汇报（每 {} 秒一次）",
+                CONSUMER_PERSIST_INTERVAL_MS / 1000
+            ),
+        };
+        if !done.is_empty() {
+            let n = done.len();
+            text.push(said!(
+                z,
+                " with {} done",
+                "，附带 {n} 个已完成的重试副本"; en: plural(n, "retry copy").replace("copys", "copies")
+            ));
+        }
+        (Some(Node::Consumer), text, vec![])
+    }
+
     fn process_done(&mut self, id: u64) -> Out {
         let node = Some(Node::Consumer);
         let z = self.zh;
@@ -1546,7 +1918,6 @@ impl World {
             return (node, said!(z, "consumer: nothing to finish", "消费者：没有要完成的处理"), vec![]);
         };
         let msg = w.msg;
-        let master = self.master;
         if self.consumer.fail_next > 0 {
             self.consumer.fail_next -= 1;
             if w.reported_early {
@@ -1560,21 +1931,21 @@ impl World {
                 );
                 return (node, text, vec![msg]);
             }
-            if let Item::Main(offset) = w.item {
-                self.consumer.in_flight.remove(&offset);
-            }
-            let offset = self.consumer.commit_offset();
-            let verdict = Verdict::SendBack { item: w.item, msg, reconsume: w.reconsume };
-            self.send(
-                EnvelopeKind::Commit,
-                Node::Consumer,
-                master,
-                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(verdict) },
-            );
+            // RECONSUME_LATER: send it back; its offset stays held until the broker has it.
+            let reconsume = w.reconsume + 1;
+            let sb = self.consumer.next_work;
+            self.consumer.next_work += 1;
+            self.consumer.sendbacks.insert(sb, SendBack { msg, item: w.item, reconsume });
+            let payload =
+                Payload::SendBack { epoch: self.consumer.epoch, id: sb, item: w.item, msg, reconsume };
+            let master = self.master;
+            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+            let life = self.consumer.life;
+            self.schedule(self.now + SENDBACK_TIMEOUT_MS, Due::SendBackTimeout { id: sb, life });
             let text = said!(
                 z,
-                "consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry",
-                "消费者：{msg} 的业务处理失败：返回 RECONSUME_LATER，把它发回 Broker 等待重试"
+                "consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry (sendMessageBack)",
+                "消费者：{msg} 的业务处理失败：返回 RECONSUME_LATER，把它发回 Broker 等待重试（sendMessageBack）"
             );
             return (node, text, vec![msg]);
         }
@@ -1607,20 +1978,59 @@ impl World {
             }
         };
         if !w.reported_early {
-            if let Item::Main(offset) = w.item {
-                self.consumer.in_flight.remove(&offset);
-            }
-            let offset = self.consumer.commit_offset();
-            let payload =
-                Payload::Commit { epoch: self.consumer.epoch, offset, verdict: Some(Verdict::Done(w.item)) };
-            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
-            if let Some(o) = offset {
-                text.push(said!(z, "; commits offset {o}", "；提交位点 {o}"));
-            } else {
-                text.push(said!(z, "; acks it", "；确认它"));
-            }
+            self.release(w.item);
+            text.push(match (w.item, self.consumer.commit_offset()) {
+                (Item::Main(_), Some(o)) => said!(
+                    z,
+                    "; CONSUME_SUCCESS: offset {o} in the offset store (memory)",
+                    "；CONSUME_SUCCESS：位点 {o} 记入位点存储（内存）"
+                ),
+                _ => said!(z, "; CONSUME_SUCCESS", "；CONSUME_SUCCESS"),
+            });
         }
         (node, text, vec![msg])
+    }
+
+    fn on_sendback_ack(&mut self, id: u64, msg: MsgId) -> Out {
+        let z = self.zh;
+        let Some(sb) = self.consumer.sendbacks.remove(&id) else {
+            let text = said!(
+                z,
+                "consumer: late answer to the sendMessageBack of {msg}; nobody is waiting for it",
+                "消费者：{msg} 的 sendMessageBack 应答迟到了；已经没有人在等它"
+            );
+            return (Some(Node::Consumer), text, vec![msg]);
+        };
+        self.release(sb.item);
+        let text = said!(
+            z,
+            "consumer: the broker took {msg} back; it leaves the process queue",
+            "消费者：Broker 收下了 {msg}；它离开处理队列"
+        );
+        (Some(Node::Consumer), text, vec![msg])
+    }
+
+    /// `sendMessageBack` failed: the consumer keeps the message, holds its offset and consumes it
+    /// again itself a little later (RocketMQ `submitConsumeRequestLater`).
+    fn sendback_timeout(&mut self, id: u64) -> Out {
+        let z = self.zh;
+        let Some(sb) = self.consumer.sendbacks.remove(&id) else {
+            return (Some(Node::Consumer), said!(z, "consumer: nothing waiting", "消费者：没有在等的请求"), vec![]);
+        };
+        let msg = sb.msg;
+        let work = self.consumer.next_work;
+        self.consumer.next_work += 1;
+        let w = Work { msg, item: sb.item, reconsume: sb.reconsume, reported_early: false, async_mode: false };
+        self.consumer.work.insert(work, w);
+        let life = self.consumer.life;
+        self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
+        let (t, l) = (SENDBACK_TIMEOUT_MS / 1000, LOCAL_RETRY_MS / 1000);
+        let text = said!(
+            z,
+            "consumer: sendMessageBack of {msg} got no answer in {t} s; keeps it (offset held) and consumes it again locally in {l} s",
+            "消费者：{msg} 的 sendMessageBack 在 {t} 秒内没有应答；自己留着它（位点不前进），{l} 秒后在本地重新消费"
+        );
+        (Some(Node::Consumer), text, vec![msg])
     }
 
     // ----- commands --------------------------------------------------------------------------
@@ -1704,9 +2114,10 @@ impl World {
             msgs_text(&ids)
         );
         if self.settings.producer_outbox {
+            let them = if n == 1 { "it" } else { "them" };
             text.push(said!(
                 z,
-                "; wrote them to the outbox (local message table) first",
+                "; wrote {them} to the outbox (local message table) first",
                 "；先写入了本地消息表（outbox）"
             ));
         }
@@ -1729,7 +2140,10 @@ impl World {
     }
 
     fn cmd_crash(&mut self, node: Node, kind: CrashKind) -> Result<Result<Out, Said>, String> {
-        if !self.node_up(node) {
+        // A broker's machine can still lose power or its disk while the process is down (killed,
+        // then the machine rebooted before the restart).
+        let machine_fault = node.has_log() && kind != CrashKind::Process;
+        if !self.node_up(node) && !machine_fault {
             return Ok(Err(said!(
                 self.zh,
                 "crash {node}: {node} is already down",
@@ -1816,13 +2230,26 @@ impl World {
             Node::Broker | Node::Replica => {
                 let written = self.b(node).written_pos;
                 let flushed = self.b(node).flushed_pos;
+                let was_up = self.b(node).up;
                 let is_master = node == self.master;
+                if node == Node::Replica && self.master == Node::Broker {
+                    // A killed process closes its sockets at once; a machine that lost power
+                    // just goes silent.
+                    if kind == CrashKind::Process {
+                        self.bm(Node::Broker).ha_connected = false;
+                    } else {
+                        self.ha_silent();
+                    }
+                }
                 let report = self.brokers[bi(node)].crash(kind, &mut self.rng)?;
                 let cause =
                     if kind == CrashKind::Disk { Cause::LostWithDisk } else { Cause::LostInPageCache };
                 self.lose(&report.cut, cause);
-                self.lose(&report.retry_lost, Cause::LostWithDisk);
-                let mut text = said!(z, "{node}: {how}", "{node_zh}：{how_zh}");
+                let mut text = if was_up {
+                    said!(z, "{node}: {how}", "{node_zh}：{how_zh}")
+                } else {
+                    said!(z, "{node}: down, and now its machine {how}", "{node_zh}：进程已停，现在它的机器又{how_zh}")
+                };
                 match kind {
                     CrashKind::Process => text.push(said!(
                         z,
@@ -1854,17 +2281,19 @@ impl World {
                             ));
                         }
                     }
+                    CrashKind::Disk if report.cut.is_empty() => {
+                        text.push(said!(z, "; its files are gone (they were empty)", "；它的文件没了（本来就是空的）"));
+                    }
                     CrashKind::Disk => {
-                        let all = [report.cut.clone(), report.retry_lost.clone()].concat();
                         text.push(said!(
                             z,
                             "; its files are gone with {}",
                             "；它的文件连同 {} 一起没了",
-                            msgs_text(&all)
+                            msgs_text(&report.cut)
                         ));
                     }
                 }
-                if is_master {
+                if is_master && was_up {
                     let committed = self.b(node).committed;
                     text.push(said!(
                         z,
@@ -1872,8 +2301,7 @@ impl World {
                         "；消费位点退回到已持久化的 {committed}"
                     ));
                 }
-                let msgs = [report.cut, report.retry_lost].concat();
-                (Some(node), text, msgs)
+                (Some(node), text, report.cut)
             }
         };
         Ok(Ok(out))
@@ -1930,60 +2358,39 @@ impl World {
             }
             Node::Broker | Node::Replica => {
                 let z = self.zh;
-                let (line, cut) = self.bm(node).restart(z)?;
+                let now = self.now;
+                let (line, cut) = self.bm(node).restart(z, now)?;
                 self.lose(&cut, Cause::LostInPageCache);
                 let node_zh = node.name_zh();
                 let mut text = said!(z, "{node}: restarted; ", "{node_zh}：重启；");
                 text.push(line);
-                let b = self.b(node);
-                if b.written_pos > b.flushed_pos {
-                    let flush = if node == self.master {
-                        self.settings.broker_flush
-                    } else {
-                        self.settings.replica_flush
-                    };
-                    if flush == FlushMode::Async {
-                        self.arm_flush_tick(node);
+                let flush =
+                    if node == self.master { self.settings.broker_flush } else { self.settings.replica_flush };
+                match flush {
+                    FlushMode::Async => self.arm_flush_tick(node),
+                    FlushMode::Sync if self.b(node).written_pos > self.b(node).flushed_pos => {
+                        self.arm_group_commit(node);
                     }
+                    FlushMode::Sync => {}
                 }
                 if node == self.master {
                     let committed = self.b(node).committed;
                     text.push(said!(z, "; consumer offset {committed}", "；消费位点 {committed}"));
                     let life = self.b(node).life;
                     let now = self.now;
-                    let entries: Vec<(u64, u64)> = self
-                        .bm(node)
-                        .retry
-                        .iter_mut()
-                        .map(|(id, r)| {
-                            r.delivered = false;
-                            (*id, r.due_ms.max(now))
-                        })
-                        .collect();
+                    let entries: Vec<(usize, u64)> =
+                        self.b(node).retry.iter().map(|(id, r)| (*id, r.due_ms.max(now))).collect();
                     for (entry, at) in entries {
                         self.schedule(at, Due::RetryReady { node, entry, life });
                     }
-                    // The consumer re-registers with the restarted broker and starts again from
-                    // the committed offset: its own position may point into records recovery cut.
-                    if self.consumer.up {
-                        self.consumer.in_flight.clear();
-                        self.repull(None);
-                    }
-                    let (master_len, slave_len) = (self.b(node).len(), self.b(Node::Replica).len());
-                    if self.slave().is_some() && self.b(Node::Replica).up && slave_len > master_len {
-                        let report = self.brokers[1].crash(CrashKind::Disk, &mut self.rng)?;
-                        self.brokers[1].restart(z)?;
-                        self.lose(&report.cut, Cause::LostInPageCache);
-                        let extra = slave_len - master_len;
-                        text.push(said!(
-                            z,
-                            "; the replica holds {} past the recovered log, so it discards its copy and re-syncs",
-                            "；从节点比恢复后的日志多出 {extra} 条记录，所以丢弃自己的副本重新同步"; en:
-                            plural(extra as usize, "record")
-                        ));
-                    }
                 }
                 text.push(self.reconnect_replica()?);
+                // The consumer re-registers with the restarted master and starts again from the
+                // committed offset: its own position may point into records recovery cut.
+                if node == self.master && self.consumer.up {
+                    self.consumer.in_flight.clear();
+                    self.repull(None);
+                }
                 Ok(Ok((Some(node), text, cut)))
             }
         }
@@ -1998,6 +2405,9 @@ impl World {
             ));
         }
         self.net.partition(node);
+        if matches!(node, Node::Broker | Node::Replica) {
+            self.ha_silent();
+        }
         let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
         let (z, node_zh) = (self.zh, node.name_zh());
         let mut text =
@@ -2032,6 +2442,8 @@ impl World {
             text.push(said!(z, "; the consumer pulls again", "；消费者重新拉取"));
         }
         if was.contains(&Node::Replica) || was.contains(&master) {
+            // Healed before housekeeping dropped it, the HA connection carries on; either way
+            // the replica reports its offset and the master streams from there.
             text.push(self.reconnect_replica()?);
         }
         Ok(Ok((None, text, vec![])))
@@ -2067,9 +2479,9 @@ impl World {
         let old = &self.brokers[0];
         let abandoned: BTreeSet<MsgId> = old
             .live_entries(old.committed)
-            .iter()
             .map(|e| e.msg)
             .chain(old.retry.values().map(|r| r.msg))
+            .chain(old.dead_letters())
             .collect();
         if old_up {
             self.brokers[0].crash(CrashKind::Process, &mut self.rng)?;
@@ -2079,27 +2491,44 @@ impl World {
         self.lose(&abandoned, Cause::LostInFailover);
         let r = &mut self.brokers[1];
         r.role = Role::Master;
-        r.committed = r.synced_offset.min(r.len());
+        r.committed = r.synced_offset.min(r.queue_len());
         r.persisted = r.committed;
+        let done = r.synced_retry_done.clone();
+        r.rebuild_retry(&done);
+        r.retry_done_persisted = r.retry_done.clone();
         r.consumer_online = false;
-        let has: Vec<MsgId> = r.index.iter().map(|e| e.msg).collect();
-        let committed = r.committed;
+        let has: BTreeSet<MsgId> = r.index.iter().map(|e| e.msg).collect();
+        let (committed, records, life) = (r.committed, r.index.len(), r.life);
+        let now = self.now;
+        let due: Vec<(usize, u64)> = r.retry.iter().map(|(i, e)| (*i, e.due_ms.max(now))).collect();
+        for (entry, at) in due {
+            self.schedule(at, Due::RetryReady { node: Node::Replica, entry, life });
+        }
         self.master = Node::Replica;
         let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
-        let (z, records) = (self.zh, has.len());
+        let z = self.zh;
         let mut text = said!(
             z,
             "replica: promoted to master with {} (consumer offset {committed})",
             "从节点：升为主节点，带着 {records} 条记录（消费位点 {committed}）"; en:
             plural(records, "record")
         );
+        if old_up {
+            text.push(said!(
+                z,
+                "; the old master broker, cut off but running, is fenced off and stopped",
+                "；旧主节点 Broker 虽被隔离但仍在运行，现被隔离下线并停止"
+            ));
+        }
         if !had_only_old.is_empty() {
             text.push(said!(z, "; it never had {}", "；它从未收到 {}", msgs_text(&had_only_old)));
         }
-        if self.settings.broker_flush == FlushMode::Async
-            && self.b(Node::Replica).written_pos > self.b(Node::Replica).flushed_pos
-        {
-            self.arm_flush_tick(Node::Replica);
+        match self.settings.broker_flush {
+            FlushMode::Async => self.arm_flush_tick(Node::Replica),
+            FlushMode::Sync if self.b(Node::Replica).written_pos > self.b(Node::Replica).flushed_pos => {
+                self.arm_group_commit(Node::Replica);
+            }
+            FlushMode::Sync => {}
         }
         if self.consumer.up {
             self.repull(None);
@@ -2133,13 +2562,13 @@ impl World {
                 put(id, Place::InFlight);
             }
         }
-        let master_committed = self.b(self.master).committed;
+        let master = self.b(self.master);
         for b in &self.brokers {
             if b.role == Role::Retired {
                 continue;
             }
             let from =
-                if b.role == Role::Master { b.committed } else { b.synced_offset.max(master_committed) };
+                if b.role == Role::Master { b.committed } else { b.synced_offset.max(master.committed) };
             let (cache, disk) = match b.node {
                 Node::Replica => (Place::ReplicaPageCache, Place::ReplicaDisk),
                 _ => (Place::BrokerPageCache, Place::BrokerDisk),
@@ -2147,11 +2576,21 @@ impl World {
             for e in b.live_entries(from) {
                 put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
             }
-            for r in b.retry.values() {
-                put(r.msg, Place::RetryQueue);
+            if b.role == Role::Master {
+                for r in b.retry.values() {
+                    put(r.msg, Place::RetryQueue);
+                }
+            } else {
+                // A slave's retry copies count until the master reports them consumed.
+                for (i, e) in b.index.iter().enumerate() {
+                    let done = master.retry_done.contains(&i) || b.synced_retry_done.contains(&i);
+                    if matches!(e.kind, broker::Kind::Retry { .. }) && !done {
+                        put(e.msg, Place::RetryQueue);
+                    }
+                }
             }
-            for id in &b.dlq {
-                put(*id, Place::DeadLetterQueue);
+            for id in b.dead_letters() {
+                put(id, Place::DeadLetterQueue);
             }
         }
         for w in self.consumer.work.values() {
@@ -2270,9 +2709,7 @@ impl World {
                             records: b.len(),
                         });
                         if b.role == Role::Master {
-                            let acked = b.replica_acked.min(b.len());
-                            let pos = if acked == 0 { 0 } else { b.index[(acked - 1) as usize].end };
-                            view.replicated_pos = Some(pos);
+                            view.replicated_pos = Some(b.replica_acked_pos.min(b.written_pos));
                             view.committed_offset = Some(b.committed);
                             view.persisted_offset = Some(b.persisted);
                         }

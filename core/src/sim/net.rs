@@ -11,20 +11,12 @@ use crate::ids::{MsgId, Node};
 use crate::log::Record;
 use crate::view::{EnvelopeKind, EnvelopeView, SendStatus};
 
-/// What a consumer is working on: a main-queue offset or a retry-queue entry.
+/// What a consumer is working on: a consume-queue offset or a retry copy (by its record's
+/// position in the broker's log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Item {
     Main(u64),
-    Retry(u64),
-}
-
-/// The consumer's verdict on an item, carried by a commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// CONSUME_SUCCESS (or the early ack of commit-before / async mode).
-    Done(Item),
-    /// RECONSUME_LATER: the message goes back to the broker for the retry ladder.
-    SendBack { item: Item, msg: MsgId, reconsume: u32 },
+    Retry(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -39,16 +31,18 @@ pub(crate) enum Payload {
         attempt: u32,
         status: SendStatus,
     },
-    /// `life` is the master's: a shipment from before its restart is stale.
+    /// `life` is the master's: a shipment from before its restart is stale. Records are
+    /// shipped by byte position, as RocketMQ's HA service streams the CommitLog.
     Replicate {
         life: u32,
-        first_index: u64,
-        records: Vec<Record>,
+        from_pos: u64,
+        records: Vec<(u64, Record)>,
         msgs: Vec<MsgId>,
     },
+    /// The replica's max physical offset after it appended a shipment.
     ReplicaAck {
         life: u32,
-        records: u64,
+        pos: u64,
     },
     Delivery {
         epoch: u32,
@@ -56,12 +50,25 @@ pub(crate) enum Payload {
         msg: MsgId,
         reconsume: u32,
     },
-    /// The consumer's offset (lowest offset still in flight) and what it decided.
-    /// `epoch` is the pull session the offset belongs to.
+    /// The consumer's offset store reporting to the broker: the offset (lowest still in
+    /// flight) and the retry copies it finished. `epoch` is the pull session it belongs to.
     Commit {
         epoch: u32,
         offset: Option<u64>,
-        verdict: Option<Verdict>,
+        retry_done: Vec<usize>,
+    },
+    /// `sendMessageBack`: a failed message goes back for retry number `reconsume`.
+    SendBack {
+        epoch: u32,
+        id: u64,
+        item: Item,
+        msg: MsgId,
+        reconsume: u32,
+    },
+    /// The broker stored the sent-back copy.
+    SendBackAck {
+        id: u64,
+        msg: MsgId,
     },
 }
 
@@ -71,7 +78,7 @@ impl Payload {
         match self {
             Payload::Request { msg, .. } | Payload::Delivery { msg, .. } => vec![*msg],
             Payload::Replicate { msgs, .. } => msgs.clone(),
-            Payload::Commit { verdict: Some(Verdict::SendBack { msg, .. }), .. } => vec![*msg],
+            Payload::SendBack { msg, .. } => vec![*msg],
             _ => vec![],
         }
     }
@@ -79,7 +86,7 @@ impl Payload {
     /// Every message it mentions.
     pub fn mentions(&self) -> Vec<MsgId> {
         match self {
-            Payload::Response { msg, .. } => vec![*msg],
+            Payload::Response { msg, .. } | Payload::SendBackAck { msg, .. } => vec![*msg],
             _ => self.copies(),
         }
     }
