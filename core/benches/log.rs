@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mqlab_core::ids::{MsgId, ProducerId};
-use mqlab_core::log::{CommitLog, LogConfig, MmapStorage, RECORD_OVERHEAD, Record, Storage, StorageKind, TOPIC};
+use mqlab_core::log::{
+    CommitLog, LogConfig, MmapStorage, RECORD_OVERHEAD, Record, Storage, StorageKind, TOPIC,
+};
 
 const RECORD_BYTES: usize = 1024;
 /// Bytes appended per measured batch: 16 segments of the default size.

@@ -51,6 +51,8 @@ enum Input {
     ClockTo(u64),
     /// A `run` stopped at its bound (the bound event is a step).
     Bound(u64),
+    /// A `run` ended idle and named what is left pending (a step).
+    Stranded,
 }
 
 /// An interactive world with its history.
@@ -185,6 +187,8 @@ impl Session {
                     self.inputs.push((self.world.step() - 1, Input::Bound(at)));
                 } else if ms.is_some() {
                     self.inputs.push((self.world.step(), Input::ClockTo(self.world.now())));
+                } else if self.world.say_stranded() {
+                    self.inputs.push((self.world.step() - 1, Input::Stranded));
                 }
             }
             Command::Back(n) => self.back(n)?,
@@ -291,6 +295,9 @@ impl Session {
                 }
                 Input::Bound(ms) => {
                     world.bound_event(*ms);
+                }
+                Input::Stranded => {
+                    world.say_stranded();
                 }
             }
             kept += 1;

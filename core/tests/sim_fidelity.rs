@@ -14,7 +14,8 @@ const DEFAULTS: &str = "set net.latency_ms 1; set producer.retries 2; set produc
      set broker.flush_interval_ms 500";
 
 fn play(line: &str) -> (Report, Vec<Event>) {
-    let config = SessionConfig { seed: 1, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
+    let config =
+        SessionConfig { seed: 1, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
     let mut session = Session::new(config).expect("session");
     session.perform(DEFAULTS).expect("the defaults apply");
     session.perform(line).unwrap_or_else(|e| panic!("`{line}`: {e}"));
@@ -64,7 +65,8 @@ fn a_replica_ahead_of_a_recovered_master_gives_its_copy_back() {
 fn restart_order_never_changes_what_survives() {
     let head = "set broker.replication sync; set replica.flush sync; crash consumer; send 3; run 100; \
                 crash broker power; crash replica power";
-    let tail = "restart consumer; run 100; set producer.timeout_ms 10000; set producer.retries 0; send 1; run";
+    let tail =
+        "restart consumer; run 100; set producer.timeout_ms 10000; set producer.retries 0; send 1; run";
     let mut outcomes = Vec::new();
     for order in ["restart broker; restart replica", "restart replica; restart broker"] {
         let (r, trace) = play(&format!("{head}; {order}; {tail}"));
@@ -72,7 +74,8 @@ fn restart_order_never_changes_what_survives() {
         assert_eq!(r.messages[3].status, Some(SendStatus::SendOk), "{order}");
         settled(&r);
         // m4 is shipped once, and said so once; nothing is shipped twice.
-        let shipped = trace.iter().filter(|e| e.text.contains("stored m4") && e.text.contains("shipped")).count();
+        let shipped =
+            trace.iter().filter(|e| e.text.contains("stored m4") && e.text.contains("shipped")).count();
         assert_eq!(shipped, 1, "{order}");
         assert!(!said(&trace, "reships"), "{order}");
         outcomes.push(fates(&r));
@@ -125,7 +128,8 @@ fn a_retry_copy_in_the_page_cache_dies_with_the_power() {
 fn a_flushed_retry_copy_survives_the_power_loss() {
     // The retry copy is on disk, and so is the original, whose offset the consumer had not yet
     // sent: both are delivered again (a duplicate, as RocketMQ gives), nothing is lost.
-    let (r, _) = play("set broker.flush sync; fail next 1; send 1; run 100; crash broker power; restart broker; run");
+    let (r, _) =
+        play("set broker.flush sync; fail next 1; send 1; run 100; crash broker power; restart broker; run");
     assert_eq!(fates(&r), [(1, Fate::Duplicated, None)]);
 }
 
@@ -142,7 +146,8 @@ fn a_dead_letter_on_a_promoted_replica_stays_a_dead_letter() {
 
 #[test]
 fn a_failed_send_back_keeps_holding_the_offset() {
-    let (r, _) = play("fail next 1; drop next commit; send 2; run 100; crash consumer; restart consumer; run");
+    let (r, _) =
+        play("fail next 1; drop next commit; send 2; run 100; crash consumer; restart consumer; run");
     assert!(r.messages.iter().all(|m| m.effects >= 1), "{:?}", fates(&r));
     assert_eq!(r.totals.lost, 0);
     settled(&r);
@@ -225,7 +230,11 @@ fn an_idle_run_names_the_pending_messages_nothing_will_deliver() {
     let (r, trace) = play("crash consumer; send 2; run");
     assert_eq!(r.totals.pending, 2);
     let last = trace.last().expect("events");
-    assert!(last.text.contains("m1, m2 still pending") && last.text.contains("the consumer is down"), "{}", last.text);
+    assert!(
+        last.text.contains("m1, m2 still pending") && last.text.contains("the consumer is down"),
+        "{}",
+        last.text
+    );
 }
 
 // 13. Async send: a status arrives in onSuccess and is not retried.
@@ -258,7 +267,8 @@ fn explanations_name_each_message_once_and_in_the_right_number() {
 fn a_torn_write_is_cut_to_the_byte() {
     let mut torn_seen = 0;
     for seed in 0..40 {
-        let config = SessionConfig { seed, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
+        let config =
+            SessionConfig { seed, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
         let mut s = Session::new(config).expect("session");
         s.perform("send 3; run 10; crash broker power; restart broker").expect("plays");
         let trace = s.trace();
@@ -275,11 +285,14 @@ fn a_torn_write_is_cut_to_the_byte() {
 
 #[test]
 fn a_gap_alert_is_withdrawn_when_the_late_message_arrives() {
-    let config = SessionConfig { seed: 1, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
+    let config =
+        SessionConfig { seed: 1, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
     let mut s = Session::new(config).expect("session");
     s.perform(DEFAULTS).expect("defaults");
-    s.perform("set consumer.check_seq on; set producer.attempt_timeout_ms 100; drop next request; send 2; run 50")
-        .expect("plays");
+    s.perform(
+        "set consumer.check_seq on; set producer.attempt_timeout_ms 100; drop next request; send 2; run 50",
+    )
+    .expect("plays");
     assert_eq!(s.view().alerts.len(), 1, "m2 arrived before m1: a gap");
     s.perform("run").expect("plays");
     assert!(s.view().alerts.is_empty(), "m1 arrived late: the gap closed");

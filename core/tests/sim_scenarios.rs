@@ -36,7 +36,8 @@ fn oneway_with_a_dropped_request_loses_it_silently() {
 
 #[test]
 fn sync_send_retries_a_dropped_request_when_each_attempt_is_capped() {
-    let capped = [("producer.send", "sync"), ("producer.retries", "2"), ("producer.attempt_timeout_ms", "1000")];
+    let capped =
+        [("producer.send", "sync"), ("producer.retries", "2"), ("producer.attempt_timeout_ms", "1000")];
     let r = run(&capped, "drop next request; send 3; run");
     assert_eq!(r.totals, totals(3, 3, 3, 0, 0, 0));
     assert_eq!(r.messages[0].status, Some(SendStatus::SendOk));

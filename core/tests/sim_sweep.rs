@@ -391,3 +391,30 @@ fn every_event_of_every_lesson_is_said_in_chinese() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn print_replay_difference() {
+    let seed: u64 = std::env::var("MQLAB_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(59);
+    let script = script(seed, 60);
+    let mut en = session(seed, StorageKind::Mem, Settings::default(), None);
+    play(seed, "x", &mut en, &script);
+    let before: Vec<String> =
+        en.trace().iter().map(|e| format!("{} {} {}", e.step, e.at_ms, e.text)).collect();
+    en.set_language(mqlab_core::lesson::Lang::Zh).unwrap();
+    let after: Vec<String> =
+        en.trace().iter().map(|e| format!("{} {} {}", e.step, e.at_ms, e.text)).collect();
+    println!("script: {}", script.join("; "));
+    for (i, (a, b)) in before.iter().zip(&after).enumerate() {
+        if a != b {
+            for l in &before[i.saturating_sub(8)..(i + 3).min(before.len())] {
+                println!("A {l}");
+            }
+            for l in &after[i.saturating_sub(8)..(i + 3).min(after.len())] {
+                println!("B {l}");
+            }
+            return;
+        }
+    }
+    println!("lengths {} {}", before.len(), after.len());
+}

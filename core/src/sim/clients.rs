@@ -107,9 +107,8 @@ pub(crate) struct Consumer {
     pub next_work: u64,
     /// `sendMessageBack` calls awaiting an answer, by id.
     pub sendbacks: BTreeMap<u64, SendBack>,
-    /// The offset store (RocketMQ `RemoteBrokerOffsetStore`): what was last sent to the broker,
-    /// retry copies finished since, and whether the 5 s persist timer is armed.
-    pub reported_offset: Option<u64>,
+    /// The offset store (RocketMQ `RemoteBrokerOffsetStore`) keeps the offset in memory
+    /// ([`Consumer::commit_offset`]) and the retry copies finished; the 5 s timer sends them.
     pub retry_done: BTreeSet<usize>,
     pub persist_tick: bool,
     pub fail_next: u64,
@@ -135,7 +134,6 @@ impl Consumer {
             work: BTreeMap::new(),
             next_work: 0,
             sendbacks: BTreeMap::new(),
-            reported_offset: Some(0),
             retry_done: BTreeSet::new(),
             persist_tick: false,
             fail_next: 0,
@@ -150,10 +148,5 @@ impl Consumer {
     /// `ProcessQueue#removeMessage`: one slow message holds the offset for all later ones).
     pub fn commit_offset(&self) -> Option<u64> {
         self.in_flight.first().copied().or(self.next_offset)
-    }
-
-    /// Whether the offset store has news the broker has not been sent.
-    pub fn has_unreported(&self) -> bool {
-        !self.retry_done.is_empty() || self.commit_offset().is_some_and(|o| Some(o) != self.reported_offset)
     }
 }

@@ -90,23 +90,73 @@ pub fn retry_delay_ms(n: u32) -> u64 {
 /// Something scheduled to happen at a virtual time.
 #[derive(Debug, Clone, Copy)]
 enum Due {
-    Transmit { msg: MsgId, life: u32 },
-    Arrive { env: u64 },
-    AttemptTimeout { msg: MsgId, attempt: u32, life: u32 },
-    GroupCommit { node: Node, life: u32 },
-    FlushTick { node: Node, life: u32, at: u64 },
-    FlushDeadline { node: Node, life: u32, waiter: u64 },
-    SlaveDeadline { node: Node, life: u32, waiter: u64 },
+    Transmit {
+        msg: MsgId,
+        life: u32,
+    },
+    Arrive {
+        env: u64,
+    },
+    AttemptTimeout {
+        msg: MsgId,
+        attempt: u32,
+        life: u32,
+    },
+    GroupCommit {
+        node: Node,
+        life: u32,
+    },
+    FlushTick {
+        node: Node,
+        life: u32,
+        at: u64,
+    },
+    FlushDeadline {
+        node: Node,
+        life: u32,
+        waiter: u64,
+    },
+    SlaveDeadline {
+        node: Node,
+        life: u32,
+        waiter: u64,
+    },
     /// HA housekeeping: the master drops a connection silent since `since`.
-    HaDrop { node: Node, life: u32, since: u64 },
-    OffsetPersist { node: Node, life: u32 },
-    ConsumerPersist { life: u32 },
-    SendBackTimeout { id: u64, life: u32 },
-    OutboxScan { life: u32 },
-    ProcessDone { work: u64, life: u32 },
-    PullTimeout { epoch: u32 },
-    Rejoin { epoch: u32, from: Option<u64> },
-    RetryReady { node: Node, entry: usize, life: u32 },
+    HaDrop {
+        node: Node,
+        life: u32,
+        since: u64,
+    },
+    OffsetPersist {
+        node: Node,
+        life: u32,
+    },
+    ConsumerPersist {
+        life: u32,
+    },
+    SendBackTimeout {
+        id: u64,
+        life: u32,
+    },
+    OutboxScan {
+        life: u32,
+    },
+    ProcessDone {
+        work: u64,
+        life: u32,
+    },
+    PullTimeout {
+        epoch: u32,
+    },
+    Rejoin {
+        epoch: u32,
+        from: Option<u64>,
+    },
+    RetryReady {
+        node: Node,
+        entry: usize,
+        life: u32,
+    },
 }
 
 /// What one step produced: the node it happened at, the line, the messages it touched.
@@ -274,10 +324,7 @@ impl World {
                     && b.up
                     && (b.committed != b.persisted || b.retry_done != b.retry_done_persisted)
             }
-            Due::ConsumerPersist { life } => {
-                let c = &self.consumer;
-                c.up && c.life == life && c.has_unreported()
-            }
+            Due::ConsumerPersist { life } => self.consumer.life == life && self.consumer_has_news(),
             Due::SendBackTimeout { id, life } => {
                 self.consumer.life == life && self.consumer.sendbacks.contains_key(&id)
             }
@@ -316,19 +363,13 @@ impl World {
 
     /// Nothing live is scheduled.
     pub fn is_idle(&self) -> bool {
-        !self.queue.values().any(|d| self.is_live(d))
+        self.next_live_ms().is_none()
     }
 
-    /// The time of the next live event, dropping stale ones in front of it.
-    fn next_live_ms(&mut self) -> Option<u64> {
-        while let Some((key, due)) = self.queue.first_key_value() {
-            if self.is_live(due) {
-                return Some(key.0);
-            }
-            let (_, due) = self.queue.pop_first()?;
-            self.discard(&due);
-        }
-        None
+    /// The time of the next live event. It only looks: stale timers leave the queue in
+    /// [`World::step_one`] alone, so a replay of the same steps drops exactly the same ones.
+    fn next_live_ms(&self) -> Option<u64> {
+        self.queue.iter().find(|((at, _), due)| *at >= self.now && self.is_live(due)).map(|((at, _), _)| *at)
     }
 
     fn emit(&mut self, (node, said, messages): Out) -> Event {
@@ -355,7 +396,9 @@ impl World {
     /// idle.
     pub fn step_one(&mut self) -> Result<bool, String> {
         while let Some(((at, _), due)) = self.queue.pop_first() {
-            if !self.is_live(&due) {
+            // A timer whose reason went away may look live again later; once its time has
+            // passed it is stale for good.
+            if at < self.now || !self.is_live(&due) {
                 self.discard(&due);
                 continue;
             }
@@ -392,12 +435,20 @@ impl World {
                     }
                     count += u64::from(self.step_one()?);
                 }
-                if let Some(out) = self.stranded() {
-                    self.record(out);
-                    count += 1;
-                }
                 Ok((count, false))
             }
+        }
+    }
+
+    /// Once a `run` ends idle: says which messages are still pending though nothing scheduled
+    /// will move them, and why (a step of its own). Returns whether it said anything.
+    pub fn say_stranded(&mut self) -> bool {
+        match self.stranded() {
+            Some(out) => {
+                self.record(out);
+                true
+            }
+            None => false,
         }
     }
 
@@ -1216,13 +1267,19 @@ impl World {
             b.rebuild_retry(&done);
             let life = b.life;
             let now = self.now;
-            let due: Vec<(usize, u64)> = self.b(master).retry.iter().map(|(i, r)| (*i, r.due_ms.max(now))).collect();
+            let due: Vec<(usize, u64)> =
+                self.b(master).retry.iter().map(|(i, r)| (*i, r.due_ms.max(now))).collect();
             for (entry, at) in due {
                 self.schedule(at, Due::RetryReady { node: master, entry, life });
             }
         } else if !self.b(slave).is_prefix_of(self.b(master)) {
             let (m, r) = (self.b(master), self.b(slave));
-            let common = m.index.iter().zip(&r.index).take_while(|(a, b)| a.msg == b.msg && a.offset == b.offset).count();
+            let common = m
+                .index
+                .iter()
+                .zip(&r.index)
+                .take_while(|(a, b)| a.msg == b.msg && a.offset == b.offset)
+                .count();
             let only = unique(r.index[common..].iter().map(|e| e.msg));
             self.bm(master).ha_connected = false;
             text.push(said!(
@@ -1255,7 +1312,8 @@ impl World {
     /// housekeeping drops it.
     fn ha_silent(&mut self) {
         let master = self.master;
-        if self.slave().is_none() || !self.b(master).ha_connected || self.b(master).ha_silent_since.is_some() {
+        if self.slave().is_none() || !self.b(master).ha_connected || self.b(master).ha_silent_since.is_some()
+        {
             return;
         }
         let (now, life) = (self.now, self.b(master).life);
@@ -1498,7 +1556,11 @@ impl World {
                 if v > self.b(node).committed {
                     self.bm(node).committed = v;
                     self.arm_persist(node);
-                    parts.push(said!(z, "committed offset {v} (in memory)", "提交了消费位点 {v}（在内存中）"));
+                    parts.push(said!(
+                        z,
+                        "committed offset {v} (in memory)",
+                        "提交了消费位点 {v}（在内存中）"
+                    ));
                 }
             }
             let mut done = Vec::new();
@@ -1586,10 +1648,7 @@ impl World {
             let delay = retry_delay_ms(reconsume);
             let due_ms = self.now + delay;
             let life = self.b(node).life;
-            self.bm(node).retry.insert(
-                at,
-                broker::RetryEntry { msg, reconsume, due_ms, delivered: false },
-            );
+            self.bm(node).retry.insert(at, broker::RetryEntry { msg, reconsume, due_ms, delivered: false });
             self.schedule(due_ms, Due::RetryReady { node, entry: at, life });
             said!(
                 z,
@@ -1629,6 +1688,24 @@ impl World {
             );
         }
         let len = self.b(master).queue_len();
+        if from.is_some() {
+            // A pull that carries on the consumer's session carries its offset store's news too
+            // (RocketMQ piggy-backs the commit offset on every pull request).
+            let offset = self.consumer.commit_offset().filter(|o| *o <= len);
+            let done: Vec<usize> = std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
+            let b = self.bm(master);
+            if let Some(o) = offset.filter(|o| *o > b.committed) {
+                b.committed = o;
+            }
+            for entry in done {
+                if b.retry.remove(&entry).is_some() {
+                    b.retry_done.insert(entry);
+                }
+            }
+            if b.committed != b.persisted || b.retry_done != b.retry_done_persisted {
+                self.arm_persist(master);
+            }
+        }
         let committed = self.b(master).committed;
         let pos = from.unwrap_or(committed).min(len);
         self.consumer.from_committed = false;
@@ -1653,9 +1730,6 @@ impl World {
         }
         // The pull response tells the consumer where this pull starts.
         self.consumer.next_offset = Some(pos);
-        if from.is_none() {
-            self.consumer.reported_offset = Some(pos);
-        }
         let redeliver: Vec<usize> =
             self.b(master).retry.iter().filter(|(_, r)| r.due_ms <= self.now).map(|(id, _)| *id).collect();
         let mut msgs = Vec::new();
@@ -1831,7 +1905,8 @@ impl World {
         for id in &missing {
             self.info(*id).detected = true;
         }
-        let gap = if seq - expected == 1 { format!("{expected}") } else { format!("{expected}..{}", seq - 1) };
+        let gap =
+            if seq - expected == 1 { format!("{expected}") } else { format!("{expected}..{}", seq - 1) };
         let alert = said!(
             z,
             "sequence gap: {producer} seq {gap} missing before seq {seq}",
@@ -1859,12 +1934,23 @@ impl World {
         self.arm_consumer_persist();
     }
 
+    /// Whether the consumer's offset store knows something the master does not, and can tell
+    /// it. RocketMQ sends the offsets every 5 s whether or not they changed; the lab skips the
+    /// sends that would change nothing, so an idle world stays idle.
+    fn consumer_has_news(&self) -> bool {
+        let c = &self.consumer;
+        let master = self.b(self.master);
+        let reachable = self.node_up(self.master) && self.net.connected(Node::Consumer, self.master);
+        let ahead = c.commit_offset().is_some_and(|o| o.min(master.pull_pos) > master.committed);
+        let done = c.retry_done.iter().any(|e| master.retry.contains_key(e));
+        c.up && reachable && (ahead || done)
+    }
+
     /// The offset store sends the broker its news every 5 s (RocketMQ
     /// `persistConsumerOffsetInterval`); real clients also piggy-back the offset on their next
-    /// pull request, which the lab folds into the same timer.
+    /// pull request, which the lab does when the consumer pulls again.
     fn arm_consumer_persist(&mut self) {
-        let c = &self.consumer;
-        if c.up && !c.persist_tick && c.has_unreported() {
+        if !self.consumer.persist_tick && self.consumer_has_news() {
             self.consumer.persist_tick = true;
             let life = self.consumer.life;
             self.schedule(next_grid(self.now, CONSUMER_PERSIST_INTERVAL_MS), Due::ConsumerPersist { life });
@@ -1874,8 +1960,10 @@ impl World {
     /// Sends the offset store's news to the master; returns what was sent.
     fn report_offsets(&mut self) -> (Option<u64>, Vec<usize>) {
         let offset = self.consumer.commit_offset();
-        let retry_done: Vec<usize> = std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
-        self.consumer.reported_offset = offset;
+        let master = self.master;
+        let still = &self.brokers[bi(master)].retry;
+        self.consumer.retry_done.retain(|e| still.contains_key(e));
+        let retry_done: Vec<usize> = self.consumer.retry_done.iter().copied().collect();
         let payload = Payload::Commit { epoch: self.consumer.epoch, offset, retry_done: retry_done.clone() };
         let master = self.master;
         self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
@@ -1885,6 +1973,8 @@ impl World {
     fn consumer_persist(&mut self) -> Out {
         self.consumer.persist_tick = false;
         let (offset, done) = self.report_offsets();
+        // Sent one-way: if it does not arrive, the next tick sends it again.
+        self.arm_consumer_persist();
         let z = self.zh;
         let mut text = match offset {
             Some(o) => said!(
@@ -2015,12 +2105,17 @@ impl World {
     fn sendback_timeout(&mut self, id: u64) -> Out {
         let z = self.zh;
         let Some(sb) = self.consumer.sendbacks.remove(&id) else {
-            return (Some(Node::Consumer), said!(z, "consumer: nothing waiting", "消费者：没有在等的请求"), vec![]);
+            return (
+                Some(Node::Consumer),
+                said!(z, "consumer: nothing waiting", "消费者：没有在等的请求"),
+                vec![],
+            );
         };
         let msg = sb.msg;
         let work = self.consumer.next_work;
         self.consumer.next_work += 1;
-        let w = Work { msg, item: sb.item, reconsume: sb.reconsume, reported_early: false, async_mode: false };
+        let w =
+            Work { msg, item: sb.item, reconsume: sb.reconsume, reported_early: false, async_mode: false };
         self.consumer.work.insert(work, w);
         let life = self.consumer.life;
         self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
@@ -2192,6 +2287,9 @@ impl World {
                 c.life += 1;
                 c.in_flight.clear();
                 c.next_offset = None;
+                c.retry_done.clear();
+                c.sendbacks.clear();
+                c.persist_tick = false;
                 let work: Vec<Work> = std::mem::take(&mut c.work).into_values().collect();
                 let master = self.master;
                 self.bm(master).consumer_online = false;
@@ -2248,7 +2346,11 @@ impl World {
                 let mut text = if was_up {
                     said!(z, "{node}: {how}", "{node_zh}：{how_zh}")
                 } else {
-                    said!(z, "{node}: down, and now its machine {how}", "{node_zh}：进程已停，现在它的机器又{how_zh}")
+                    said!(
+                        z,
+                        "{node}: down, and now its machine {how}",
+                        "{node_zh}：进程已停，现在它的机器又{how_zh}"
+                    )
                 };
                 match kind {
                     CrashKind::Process => text.push(said!(
@@ -2282,7 +2384,11 @@ impl World {
                         }
                     }
                     CrashKind::Disk if report.cut.is_empty() => {
-                        text.push(said!(z, "; its files are gone (they were empty)", "；它的文件没了（本来就是空的）"));
+                        text.push(said!(
+                            z,
+                            "; its files are gone (they were empty)",
+                            "；它的文件没了（本来就是空的）"
+                        ));
                     }
                     CrashKind::Disk => {
                         text.push(said!(
@@ -2364,8 +2470,11 @@ impl World {
                 let node_zh = node.name_zh();
                 let mut text = said!(z, "{node}: restarted; ", "{node_zh}：重启；");
                 text.push(line);
-                let flush =
-                    if node == self.master { self.settings.broker_flush } else { self.settings.replica_flush };
+                let flush = if node == self.master {
+                    self.settings.broker_flush
+                } else {
+                    self.settings.replica_flush
+                };
                 match flush {
                     FlushMode::Async => self.arm_flush_tick(node),
                     FlushMode::Sync if self.b(node).written_pos > self.b(node).flushed_pos => {
@@ -2558,6 +2667,11 @@ impl World {
             }
         }
         for env in self.net.envelopes.values() {
+            // A shipment to the replica is never the last copy that lands: its master still
+            // holds the records, and a shipment from a master that crashed is discarded.
+            if env.kind == EnvelopeKind::Replicate {
+                continue;
+            }
             for id in env.payload.copies() {
                 put(id, Place::InFlight);
             }
@@ -2595,6 +2709,10 @@ impl World {
         }
         for w in self.consumer.work.values() {
             put(w.msg, Place::ConsumerProcessing);
+        }
+        // A message whose sendMessageBack is unanswered stays in the consumer's process queue.
+        for sb in self.consumer.sendbacks.values() {
+            put(sb.msg, Place::ConsumerProcessing);
         }
         places.into_iter().map(|s| s.into_iter().collect()).collect()
     }
