@@ -325,8 +325,7 @@ impl Broker {
         }
         let report = log.flush().map_err(log_err)?;
         self.sync_positions();
-        let msgs =
-            self.index.iter().filter(|e| e.end > before && e.end <= report.to).map(|e| e.msg).collect();
+        let msgs = unique(self.index.iter().filter(|e| e.end > before && e.end <= report.to).map(|e| e.msg));
         Ok(Some((report.from, report.to, msgs)))
     }
 

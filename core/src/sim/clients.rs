@@ -109,7 +109,7 @@ pub(crate) struct Consumer {
     pub sendbacks: BTreeMap<u64, SendBack>,
     /// The offset store (RocketMQ `RemoteBrokerOffsetStore`) keeps the offset in memory
     /// ([`Consumer::commit_offset`]) and the retry copies finished; the 5 s timer sends them.
-    pub retry_done: BTreeSet<usize>,
+    pub retry_done: BTreeSet<(usize, MsgId)>,
     pub persist_tick: bool,
     pub fail_next: u64,
     /// The pull timed out or the network cut it: pull again when possible.

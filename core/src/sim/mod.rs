@@ -520,6 +520,7 @@ impl World {
         let arrives_ms = self.now + self.settings.net_latency_ms;
         let env = Envelope { kind, from, to, sent_ms: self.now, arrives_ms, doomed: None, payload };
         let id = self.net.send(env);
+        let arrives_ms = self.net.envelopes[&id].arrives_ms;
         self.schedule(arrives_ms, Due::Arrive { env: id });
     }
 
@@ -1262,9 +1263,18 @@ impl World {
                     self.arm_group_commit(master);
                 }
             }
+            // The replica's synced copy of the consumer offsets comes back too, where the
+            // master's own was lost or is older.
+            let (synced, synced_done) =
+                (self.b(slave).synced_offset, self.b(slave).synced_retry_done.clone());
             let b = self.bm(master);
-            let done = b.retry_done.clone();
+            if synced > b.committed {
+                b.committed = synced.min(b.queue_len());
+                b.persisted = b.committed;
+            }
+            let done: BTreeSet<usize> = b.retry_done.union(&synced_done).copied().collect();
             b.rebuild_retry(&done);
+            b.retry_done_persisted = b.retry_done.clone();
             let life = b.life;
             let now = self.now;
             let due: Vec<(usize, u64)> =
@@ -1533,7 +1543,13 @@ impl World {
     }
 
     /// The consumer's offset store reported: its offset and the retry copies it finished.
-    fn on_commit(&mut self, node: Node, epoch: u32, offset: Option<u64>, retry_done: &[usize]) -> Out {
+    fn on_commit(
+        &mut self,
+        node: Node,
+        epoch: u32,
+        offset: Option<u64>,
+        retry_done: &[(usize, MsgId)],
+    ) -> Out {
         let (z, node_zh) = (self.zh, node.name_zh());
         if node != self.master {
             return (
@@ -1564,10 +1580,11 @@ impl World {
                 }
             }
             let mut done = Vec::new();
-            for entry in retry_done {
-                if let Some(r) = self.bm(node).retry.remove(entry) {
+            for (entry, msg) in retry_done {
+                if self.b(node).retry.get(entry).is_some_and(|r| r.msg == *msg) {
+                    self.bm(node).retry.remove(entry);
                     self.bm(node).retry_done.insert(*entry);
-                    done.push(r.msg);
+                    done.push(*msg);
                 }
             }
             if !done.is_empty() {
@@ -1627,8 +1644,9 @@ impl World {
         let (from, to) = (entry.offset, entry.end);
         if let Item::Retry(old) = item
             && epoch == self.b(node).pull_epoch
-            && self.bm(node).retry.remove(&old).is_some()
+            && self.b(node).retry.get(&old).is_some_and(|r| r.msg == msg)
         {
+            self.bm(node).retry.remove(&old);
             self.bm(node).retry_done.insert(old);
             self.arm_persist(node);
         }
@@ -1692,13 +1710,15 @@ impl World {
             // A pull that carries on the consumer's session carries its offset store's news too
             // (RocketMQ piggy-backs the commit offset on every pull request).
             let offset = self.consumer.commit_offset().filter(|o| *o <= len);
-            let done: Vec<usize> = std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
+            let done: Vec<(usize, MsgId)> =
+                std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
             let b = self.bm(master);
             if let Some(o) = offset.filter(|o| *o > b.committed) {
                 b.committed = o;
             }
-            for entry in done {
-                if b.retry.remove(&entry).is_some() {
+            for (entry, msg) in done {
+                if b.retry.get(&entry).is_some_and(|r| r.msg == msg) {
+                    b.retry.remove(&entry);
                     b.retry_done.insert(entry);
                 }
             }
@@ -1753,7 +1773,10 @@ impl World {
 
     fn repull(&mut self, from: Option<u64>) {
         if from.is_none() {
+            // Re-registering starts from what the broker has: what the consumer finished and
+            // never reported is delivered again.
             self.consumer.from_committed = true;
+            self.consumer.retry_done.clear();
         }
         let from = if self.consumer.from_committed { None } else { from };
         self.consumer.epoch += 1;
@@ -1842,7 +1865,7 @@ impl World {
         let before = self.settings.consumer_commit == CommitTiming::Before;
         let early = async_mode || before;
         if early {
-            self.release(item);
+            self.release(item, msg);
             if before {
                 // The application commits the offset itself, synchronously, before the work.
                 self.report_offsets();
@@ -1922,13 +1945,13 @@ impl World {
 
     /// The work on `item` is over (or reported so): it leaves the process queue, so the offset
     /// can move past it.
-    fn release(&mut self, item: Item) {
+    fn release(&mut self, item: Item, msg: MsgId) {
         match item {
             Item::Main(offset) => {
                 self.consumer.in_flight.remove(&offset);
             }
             Item::Retry(entry) => {
-                self.consumer.retry_done.insert(entry);
+                self.consumer.retry_done.insert((entry, msg));
             }
         }
         self.arm_consumer_persist();
@@ -1942,7 +1965,7 @@ impl World {
         let master = self.b(self.master);
         let reachable = self.node_up(self.master) && self.net.connected(Node::Consumer, self.master);
         let ahead = c.commit_offset().is_some_and(|o| o.min(master.pull_pos) > master.committed);
-        let done = c.retry_done.iter().any(|e| master.retry.contains_key(e));
+        let done = c.retry_done.iter().any(|(e, m)| master.retry.get(e).is_some_and(|r| r.msg == *m));
         c.up && reachable && (ahead || done)
     }
 
@@ -1958,12 +1981,12 @@ impl World {
     }
 
     /// Sends the offset store's news to the master; returns what was sent.
-    fn report_offsets(&mut self) -> (Option<u64>, Vec<usize>) {
+    fn report_offsets(&mut self) -> (Option<u64>, Vec<(usize, MsgId)>) {
         let offset = self.consumer.commit_offset();
         let master = self.master;
         let still = &self.brokers[bi(master)].retry;
-        self.consumer.retry_done.retain(|e| still.contains_key(e));
-        let retry_done: Vec<usize> = self.consumer.retry_done.iter().copied().collect();
+        self.consumer.retry_done.retain(|(e, m)| still.get(e).is_some_and(|r| r.msg == *m));
+        let retry_done: Vec<(usize, MsgId)> = self.consumer.retry_done.iter().copied().collect();
         let payload = Payload::Commit { epoch: self.consumer.epoch, offset, retry_done: retry_done.clone() };
         let master = self.master;
         self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
@@ -2068,7 +2091,7 @@ impl World {
             }
         };
         if !w.reported_early {
-            self.release(w.item);
+            self.release(w.item, msg);
             text.push(match (w.item, self.consumer.commit_offset()) {
                 (Item::Main(_), Some(o)) => said!(
                     z,
@@ -2091,7 +2114,7 @@ impl World {
             );
             return (Some(Node::Consumer), text, vec![msg]);
         };
-        self.release(sb.item);
+        self.release(sb.item, msg);
         let text = said!(
             z,
             "consumer: the broker took {msg} back; it leaves the process queue",

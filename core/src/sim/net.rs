@@ -55,7 +55,7 @@ pub(crate) enum Payload {
     Commit {
         epoch: u32,
         offset: Option<u64>,
-        retry_done: Vec<usize>,
+        retry_done: Vec<(usize, MsgId)>,
     },
     /// `sendMessageBack`: a failed message goes back for retry number `reconsume`.
     SendBack {
@@ -122,6 +122,9 @@ impl Envelope {
 pub(crate) struct Net {
     pub envelopes: BTreeMap<u64, Envelope>,
     pub next_id: u64,
+    /// When the last envelope on each link arrives: a link is a TCP connection, so envelopes
+    /// on it arrive in the order they were sent, even when the latency changes in between.
+    pub link_arrives_ms: BTreeMap<(Node, Node), u64>,
     pub partitioned: BTreeSet<Node>,
     pub armed: BTreeSet<DropKind>,
 }
@@ -167,8 +170,12 @@ pub(crate) fn doom_zh(reason: &str) -> &'static str {
 }
 
 impl Net {
-    /// Puts an envelope on the wire; returns its id.
+    /// Puts an envelope on the wire, no earlier than the one before it on its link; returns its
+    /// id.
     pub fn send(&mut self, mut env: Envelope) -> u64 {
+        let last = self.link_arrives_ms.entry((env.from, env.to)).or_insert(0);
+        env.arrives_ms = env.arrives_ms.max(*last);
+        *last = env.arrives_ms;
         if self.partitioned.contains(&env.from) || self.partitioned.contains(&env.to) {
             env.doomed = Some("partitioned");
         } else if let Some(kind) = drop_kind(env.kind)
