@@ -5,8 +5,8 @@
 //!   known failure;
 //! - lost is final: once the ledger calls a message lost, nothing brings it back (if something
 //!   did, a copy was still reachable when the lab said none was) — except a rollback of the
-//!   consumer offset on the broker (a crash before it was persisted, a failover), which
-//!   delivers again what the offset had skipped, as RocketMQ does;
+//!   consumer offsets on the broker (a crash before they were persisted, a failover), which
+//!   delivers again what the main or the retry queue's offset had skipped, as RocketMQ does;
 //! - at the end, with every node restarted and the network healed, nothing is left pending
 //!   unless the world says why and names it.
 //!
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use mqlab_core::log::StorageKind;
 use mqlab_core::session::{Session, SessionConfig};
 use mqlab_core::settings::Settings;
-use mqlab_core::view::{Fate, SendStatus};
+use mqlab_core::view::{Fate, Place, SendStatus};
 
 const DEFAULT_SEEDS: u64 = 1500;
 
@@ -84,11 +84,18 @@ fn dump(session: &Session) {
     }
 }
 
+/// Whether message `id` now has a copy on the retry ladder.
+fn m_places_retry(session: &Session, id: u64) -> bool {
+    session.view().messages.iter().any(|m| m.id.0 == id && m.places.contains(&Place::RetryQueue))
+}
+
 struct Checker {
     seed: u64,
     line: Vec<String>,
-    /// Messages called lost, with the master's consumer offset when they were.
-    lost: BTreeMap<u64, u64>,
+    /// Messages called lost, with the master's consumer offset and the number of broker
+    /// crashes, restarts and promotions when they were.
+    lost: BTreeMap<u64, (u64, u32)>,
+    broker_faults: u32,
 }
 
 /// The consumer offset the master holds now.
@@ -114,7 +121,7 @@ impl Checker {
         // Redelivery of what the offset had skipped, once the offset rolled back, is a new
         // event, not a lie.
         let offset = master_offset(session);
-        self.lost.retain(|_, at| offset >= *at);
+        self.lost.retain(|_, (at, _)| offset >= *at);
         for m in session.report().messages {
             let id = m.id.0;
             if m.fate == Fate::Lost {
@@ -122,8 +129,13 @@ impl Checker {
                     dump(session);
                     self.fail(format!("m{id} is lost with no cause, at step {}", session.step()));
                 }
-                self.lost.entry(id).or_insert(offset);
-            } else if self.lost.contains_key(&id) {
+                self.lost.entry(id).or_insert((offset, self.broker_faults));
+            } else if let Some((_, faults)) = self.lost.get(&id) {
+                let retry_rolled_back = *faults < self.broker_faults && m_places_retry(session, id);
+                if retry_rolled_back {
+                    self.lost.remove(&id);
+                    continue;
+                }
                 dump(session);
                 self.fail(format!(
                     "m{id} was called lost, yet it is {:?} at step {}: a copy was still reachable",
@@ -140,6 +152,10 @@ impl Checker {
     /// Applies `command`, stepping one event at a time where it steps.
     fn apply(&mut self, session: &mut Session, command: &str) {
         self.line.push(command.to_owned());
+        let words: Vec<&str> = command.split(' ').collect();
+        if matches!(words[..], ["crash" | "restart", "broker" | "replica", ..] | ["promote", ..]) {
+            self.broker_faults += 1;
+        }
         if let Some(n) = command.strip_prefix("step ").and_then(|n| n.parse::<u32>().ok()) {
             for _ in 0..n {
                 if session.is_idle() {
@@ -165,7 +181,7 @@ fn the_ledger_never_lies_under_random_faults() {
         let config =
             SessionConfig { seed, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
         let mut session = Session::new(config).expect("session");
-        let mut checker = Checker { seed, line: Vec::new(), lost: BTreeMap::new() };
+        let mut checker = Checker { seed, line: Vec::new(), lost: BTreeMap::new(), broker_faults: 0 };
         for _ in 0..rng.usize(10..40) {
             let command = random_command(&mut rng);
             checker.apply(&mut session, &command);

@@ -360,7 +360,10 @@ impl Broker {
         self.ha_silent_since = None;
         self.persist_tick = false;
         self.consumer_online = false;
+        // The consumer's pull session ended with the process: nothing sent under it counts.
+        self.pull_epoch = u32::MAX;
         self.committed = self.persisted;
+        self.pull_pos = self.committed;
         self.retry_done = self.retry_done_persisted.clone();
         let closed = self.closed.as_mut().ok_or_else(|| format!("{}: no log files", self.node))?;
         match kind {
@@ -415,6 +418,7 @@ impl Broker {
         self.started_ms = now_ms;
         self.committed = self.persisted.min(self.queue_len());
         self.persisted = self.committed;
+        self.pull_pos = self.committed;
         let done = self.retry_done_persisted.clone();
         self.rebuild_retry(&done);
         self.retry_done_persisted = self.retry_done.clone();
