@@ -204,6 +204,7 @@ pub fn setting_title(key: &str, lang: Lang) -> &'static str {
         "producer.send" => ("send mode", "发送方式"),
         "producer.retries" => ("retries", "重试次数"),
         "producer.timeout_ms" => ("send timeout (ms)", "发送超时（毫秒）"),
+        "producer.attempt_timeout_ms" => ("per-attempt cap (ms, 0 = off)", "单次尝试上限（毫秒，0 = 关）"),
         "producer.require_send_ok" => ("require SEND_OK", "只认 SEND_OK"),
         "producer.outbox" => ("local message table", "本地消息表"),
         "broker.flush" => ("broker flush", "Broker 刷盘"),

@@ -233,8 +233,8 @@ fn a_message_is_picked_by_its_number() {
 
 #[test]
 fn a_drill_is_predicted_run_scored_and_explained() {
-    // Seed 24 draws, as drill #1, a power loss on a broker with asynchronous flush.
-    let mut app = app_seeded(24, Settings::default(), Lang::En);
+    // Seed 48 draws, as drill #1, a power loss on a broker with asynchronous flush.
+    let mut app = app_seeded(48, Settings::default(), Lang::En);
     keys(&mut app, "D");
     let drill = app.ui.drill.as_ref().expect("D opens a drill");
     let (scenario, outcome) = drill.scenario.clone().expect("a drill scenario is drawn");
