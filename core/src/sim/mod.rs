@@ -347,10 +347,10 @@ impl World {
     /// A stale timer leaves the queue: clear the flag that kept it from being scheduled twice.
     fn discard(&mut self, due: &Due) {
         match *due {
-            Due::FlushTick { node, life, at } if self.b(node).life == life => {
-                if self.b(node).flush_tick_at == Some(at) {
-                    self.bm(node).flush_tick_at = None;
-                }
+            Due::FlushTick { node, life, at }
+                if self.b(node).life == life && self.b(node).flush_tick_at == Some(at) =>
+            {
+                self.bm(node).flush_tick_at = None;
             }
             Due::OffsetPersist { node, life } if self.b(node).life == life => {
                 self.bm(node).persist_tick = false
