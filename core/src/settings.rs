@@ -63,8 +63,8 @@ pub enum ConsumeMode {
     Async,
 }
 
-/// All the settings of a world. Defaults follow RocketMQ's (reference §5), except that the
-/// replication default is `none` (one broker, as the seeds' first diagrams draw it).
+/// All the settings of a world. Defaults follow RocketMQ's, except that the replication default
+/// is `none` (one broker, as the first diagram of the three stages draws it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -149,7 +149,7 @@ pub struct SettingSpec {
     pub key: &'static str,
     pub stage: Stage,
     pub domain: Domain,
-    /// One line in the seeds' terms, for help and tooltips.
+    /// One line in RocketMQ's and interviews' terms, for help and tooltips.
     pub help: &'static str,
     /// The same line in Chinese.
     pub help_zh: &'static str,

@@ -114,7 +114,7 @@ fn the_readme_example_is_a_valid_lesson() {
 fn the_cards_cover_the_template_and_the_follow_ups() {
     let cards = lesson::load_cards().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cards.first().map(|c| c.kind), Some(CardKind::Template), "the template comes first");
-    assert!(cards.iter().filter(|c| c.kind == CardKind::FollowUp).count() >= 4, "seed 003's follow-ups");
+    assert!(cards.iter().filter(|c| c.kind == CardKind::FollowUp).count() >= 4, "the interview follow-ups");
     let template = &cards[0].answer;
     for stage in ["生产", "Broker", "消费"] {
         assert!(template.zh.contains(stage), "the template answers stage by stage: {stage}");

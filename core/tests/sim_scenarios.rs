@@ -1,4 +1,4 @@
-//! The seed scenarios (reference §6): for each, the totals and every lost message's cause.
+//! The loss and duplicate scenarios: for each, the totals and every lost message's cause.
 //! Each builds a fresh world on MemStorage, so the causes come from the simulator's mechanics,
 //! not from anything written per scenario.
 

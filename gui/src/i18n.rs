@@ -198,7 +198,7 @@ pub fn stage(stage: Stage) -> T {
     }
 }
 
-/// A setting's name in the settings panel, in the seeds' terms.
+/// A setting's name in the settings panel, in the words interviews and RocketMQ's docs use.
 pub fn setting_title(key: &str, lang: Lang) -> &'static str {
     let (en, zh) = match key {
         "producer.send" => ("send mode", "发送方式"),
@@ -223,7 +223,7 @@ pub fn setting_title(key: &str, lang: Lang) -> &'static str {
     if lang == Lang::Zh { zh } else { en }
 }
 
-/// A setting value's label, in the seeds' terms (RocketMQ's names where it has them).
+/// A setting value's label (RocketMQ's names where it has them).
 pub fn choice_label(key: &str, value: &str, lang: Lang) -> &'static str {
     let zh = lang == Lang::Zh;
     match (key, value) {

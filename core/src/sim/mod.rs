@@ -1,4 +1,4 @@
-//! The deterministic world (DESIGN §2.2–§2.4): four nodes, a network, a virtual clock in
+//! The deterministic world: four nodes, a network, a virtual clock in
 //! milliseconds and an event queue ordered by (time, insertion).
 //!
 //! One door for change: a command is applied by [`World::command`], a scheduled event by
@@ -39,7 +39,7 @@ use ledger::{MsgInfo, msgs_text};
 use net::{Envelope, Item, Net, Payload, doom_zh, kind_name, kind_name_zh};
 use said::{Said, said};
 
-/// One msync of the page cache to the device (a consumer NVMe drive, reference §4).
+/// One msync of the page cache to the device (a consumer NVMe drive syncs in 1–5 ms).
 pub const DISK_SYNC_MS: u64 = 2;
 /// How long the consumer's business logic takes per message.
 pub const PROCESS_MS: u64 = 10;
@@ -2936,7 +2936,7 @@ mod tests {
         assert_eq!(ladder[15], 7_200_000);
         assert_eq!(retry_delay_ms(40), 7_200_000);
         let total: u64 = ladder.iter().sum();
-        // 4 h 45 min 40 s: the "about 4 h 46 min" of the reference.
+        // 4 h 45 min 40 s: the "about 4 h 46 min" RocketMQ's docs give.
         assert_eq!(total, ((4 * 60 + 45) * 60 + 40) * 1000);
         assert!(total < RUN_BOUND_MS);
     }

@@ -1,5 +1,5 @@
 //! The settings panel: a control for every key of the settings registry, grouped by stage and
-//! named in the seeds' terms. A change is a `set KEY VALUE` command, so it lands on the timeline
+//! named as RocketMQ and interviews name them. A change is a `set KEY VALUE` command, so it lands on the timeline
 //! and in the event log like any other input.
 
 use mqlab_core::command::Command;
