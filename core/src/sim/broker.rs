@@ -407,6 +407,7 @@ impl Broker {
     /// gone).
     pub fn restart(&mut self, zh: bool, now_ms: u64) -> Result<(Said, Vec<MsgId>), String> {
         let closed = self.closed.take().ok_or_else(|| format!("{}: no log files to recover", self.node))?;
+        let durable_before = self.flushed_pos;
         let (log, report) = closed.recover().map_err(log_err)?;
         let recovered = index_of(&log)?;
         let kept = recovered.len();
@@ -431,6 +432,14 @@ impl Broker {
             "recovery kept {records} record{s} (bytes 0..{bytes})",
             "恢复保留了 {records} 条记录（字节 0..{bytes}）"
         );
+        if bytes > durable_before {
+            // What the page cache still held is synced before the broker serves again.
+            line.push(said!(
+                zh,
+                ", synced bytes {durable_before}..{bytes} the page cache still held to disk",
+                "，把页缓存里还留着的字节 {durable_before}..{bytes} 刷到了磁盘"
+            ));
+        }
         if report.bytes_cut > 0 {
             let cut_bytes = report.bytes_cut;
             line.push(said!(zh, ", cut {cut_bytes} bytes", "，截掉 {cut_bytes} 字节"));

@@ -26,6 +26,8 @@ pub(crate) struct MsgInfo {
     pub deliveries: u32,
     /// Why the most recently destroyed copy went away.
     pub last_loss: Option<Cause>,
+    /// The body every stored copy carries (drawn when the broker first stores it).
+    pub body: Vec<u8>,
 }
 
 impl MsgInfo {
@@ -42,6 +44,7 @@ impl MsgInfo {
             attempts: 0,
             deliveries: 0,
             last_loss: None,
+            body: Vec::new(),
         }
     }
 }

@@ -915,9 +915,13 @@ impl World {
 
     fn on_request(&mut self, msg: MsgId, attempt: u32, oneway: bool) -> Result<Out, String> {
         let master = self.master;
+        if self.ledger[(msg.0 - 1) as usize].body.is_empty() {
+            let len = self.rng.usize(64..=256);
+            let body = (0..len).map(|_| self.rng.u8(..)).collect();
+            self.info(msg).body = body;
+        }
         let info = &self.ledger[(msg.0 - 1) as usize];
-        let len = self.rng.usize(64..=256);
-        let body: Vec<u8> = (0..len).map(|_| self.rng.u8(..)).collect();
+        let body = info.body.clone();
         let record = Record {
             msg_id: msg,
             producer_id: info.producer,
@@ -1322,7 +1326,10 @@ impl World {
     /// housekeeping drops it.
     fn ha_silent(&mut self) {
         let master = self.master;
-        if self.slave().is_none() || !self.b(master).ha_connected || self.b(master).ha_silent_since.is_some()
+        if self.settings.broker_replication == Replication::None
+            || self.slave().is_none()
+            || !self.b(master).ha_connected
+            || self.b(master).ha_silent_since.is_some()
         {
             return;
         }
@@ -1638,7 +1645,7 @@ impl World {
             topic: if dead { DLQ_TOPIC } else { SCHEDULE_TOPIC }.to_owned(),
             key: format!("{}-{}", info.producer, info.seq),
             timestamp_ms: self.now,
-            body: Vec::new(),
+            body: info.body.clone(),
         };
         let (entry, at) = self.bm(node).append(&record)?;
         let (from, to) = (entry.offset, entry.end);
