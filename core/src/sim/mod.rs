@@ -1930,8 +1930,10 @@ impl World {
             }
             Node::Broker | Node::Replica => {
                 let z = self.zh;
-                let (line, cut) = self.bm(node).restart(z)?;
-                self.lose(&cut, Cause::LostInPageCache);
+                let (line, cut, causes) = self.bm(node).restart(z)?;
+                for (id, cause) in cut.iter().zip(causes) {
+                    self.lose(&[*id], cause);
+                }
                 let node_zh = node.name_zh();
                 let mut text = said!(z, "{node}: restarted; ", "{node_zh}：重启；");
                 text.push(line);
