@@ -164,14 +164,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     if let Some(dir) = cli.world.data_dir.as_deref().filter(|_| cli.world.fresh) {
         start_over(dir)?;
     }
-    if let (Some(dir), Some(Cmd::Run { .. })) = (&cli.world.data_dir, &cli.command) {
-        if dir.join(mqlab_core::journal::JOURNAL).exists() {
-            return Err(format!(
-                "{}: holds a session already; `run` starts a new one from its scenario: add --fresh to start \
-                 over (removing it), or give another --data-dir",
-                dir.display()
-            ));
-        }
+    if let (Some(dir), Some(Cmd::Run { .. })) = (&cli.world.data_dir, &cli.command)
+        && dir.join(mqlab_core::journal::JOURNAL).exists()
+    {
+        return Err(format!(
+            "{}: holds a session already; `run` starts a new one from its scenario: add --fresh to start \
+             over (removing it), or give another --data-dir",
+            dir.display()
+        ));
     }
     let config = |seed: u64, settings: Settings| SessionConfig {
         seed,

@@ -78,7 +78,7 @@ fn a_segment_one_byte_too_long_is_cut_and_the_whole_file_set_aside() {
     assert_eq!(report.bytes_cut, 1);
     assert_eq!(report.cause, Some(CutCause::Corrupt));
     let aside = format!("{}.cut-1", segment_name(SIZE));
-    assert_eq!(report.set_aside, [aside.clone()]);
+    assert_eq!(report.set_aside, std::slice::from_ref(&aside));
     assert!(report.reason.unwrap().contains("513 bytes, longer than the segment size 512"));
     assert_eq!(fs::read(dir.path().join(aside)).unwrap(), bytes, "the whole file is kept");
     assert_eq!(fs::metadata(&path).unwrap().len(), SIZE);
@@ -276,11 +276,9 @@ fn apply(dir: &Path, outside: &Path, damage: Damage) {
     let is_file = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
     match damage {
         Damage::FlipByte { seg, at, mask } => {
-            if let Some(mut b) = fs::read(path(seg)).ok().filter(|_| is_file(&path(seg))) {
-                if at < b.len() {
-                    b[at] ^= mask;
-                    fs::write(path(seg), b).unwrap();
-                }
+            if let Some(mut b) = fs::read(path(seg)).ok().filter(|b| is_file(&path(seg)) && at < b.len()) {
+                b[at] ^= mask;
+                fs::write(path(seg), b).unwrap();
             }
         }
         Damage::Truncate { seg, len } => {
