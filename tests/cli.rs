@@ -274,3 +274,18 @@ fn a_full_disk_is_one_line_and_exit_2_not_sigbus() {
     assert!(err.contains("disk full: "), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn a_session_resumed_line_by_line_gives_the_trace_of_one_run() {
+    // Power loss with its torn tail, a bounded clock, a restart with recovery and a `back`: each
+    // line resumes the session from its journal and its files.
+    let root = tempfile::tempdir().unwrap();
+    let d = root.path().join("lab");
+    let lines = ["send 2; run 7", "crash broker power; restart broker; send 1; run 300", "back 4; run"];
+    let mut last = serde_json::Value::Null;
+    for line in lines {
+        last = json_of(&mqlab(&["exec", line, "--json", "--seed", "3", "--data-dir", d.to_str().unwrap()]));
+    }
+    let once = json_of(&mqlab(&["exec", &lines.join("; "), "--json", "--seed", "3", "--storage", "mem"]));
+    assert_eq!(last["trace_digest"], once["trace_digest"]);
+}
