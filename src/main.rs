@@ -98,9 +98,17 @@ struct WorldArgs {
     /// Storage backing of the broker's and replica's logs.
     #[arg(long, global = true, value_enum, default_value_t = StorageArg::Mmap)]
     storage: StorageArg,
-    /// Keep the log files in this directory (default: a fresh temporary directory).
+    /// Keep the session in this directory: its journal (seed, settings, every applied input) and
+    /// the broker's and replica's log files. Opening it again resumes the session: the world is
+    /// replayed from the journal and the files are taken up by the real recovery, any
+    /// difference reported. `exec` resumes it and appends its commands; `run` needs a new
+    /// directory (or --fresh). One process at a time. Default: a fresh temporary directory.
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Start over in --data-dir: remove the session's journal and log files there (only files
+    /// mqlab wrote; it says which first).
+    #[arg(long, global = true, requires = "data_dir")]
+    fresh: bool,
 }
 
 /// Options of the interactive labs.
@@ -153,6 +161,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         StorageArg::Mmap => StorageKind::Mmap,
         StorageArg::Mem => StorageKind::Mem,
     };
+    if let Some(dir) = cli.world.data_dir.as_deref().filter(|_| cli.world.fresh) {
+        start_over(dir)?;
+    }
+    if let (Some(dir), Some(Cmd::Run { .. })) = (&cli.world.data_dir, &cli.command)
+        && dir.join(mqlab_core::journal::JOURNAL).exists()
+    {
+        return Err(format!(
+            "{}: holds a session already; `run` starts a new one from its scenario: add --fresh to start \
+             over (removing it), or give another --data-dir",
+            dir.display()
+        ));
+    }
     let config = |seed: u64, settings: Settings| SessionConfig {
         seed,
         storage,
@@ -237,6 +257,9 @@ fn headless(config: SessionConfig, lines: &[String], json: bool, lang: Lang) -> 
         mqlab_core::command::parse_line(line).map_err(|e| e.to_string())?;
     }
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
+    for line in session.opened() {
+        eprintln!("mqlab: {line}");
+    }
     session.set_language(lang).map_err(|e| e.to_string())?;
     for line in lines {
         session.execute(line).map_err(|e| format!("`{line}`: {e}"))?;
@@ -249,6 +272,26 @@ fn headless(config: SessionConfig, lines: &[String], json: bool, lang: Lang) -> 
         print!("{}", text::render(&session));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--fresh`: says what it removes from the data directory (only files mqlab wrote), then
+/// removes them.
+fn start_over(dir: &std::path::Path) -> Result<(), String> {
+    let data = mqlab_core::journal::DataDir::open(dir)?;
+    let files = data.owned_files();
+    if files.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> =
+        files.iter().map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string()).collect();
+    eprintln!(
+        "mqlab: --fresh: removing {} file(s) mqlab wrote in {}: {}",
+        names.len(),
+        dir.display(),
+        names.join(", ")
+    );
+    data.clear()?;
+    Ok(())
 }
 
 fn verify_lessons(id: Option<&str>) -> Result<ExitCode, String> {

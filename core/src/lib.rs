@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod ids;
+pub mod journal;
 pub mod lesson;
 pub mod log;
 pub mod scenario;

@@ -8,19 +8,22 @@
 use std::path::{Path, PathBuf};
 
 use crate::command::{Command, ParseError};
-use crate::ids::MsgId;
+use crate::ids::{MsgId, Node};
+use crate::journal::{self, DataDir, Journal};
 use crate::lesson::Lang;
 use crate::log::StorageKind;
 use crate::settings::Settings;
 use crate::sim::World;
-use crate::view::{Event, Journey, Report, ReportMessage, View};
+use crate::view::{Cause, Event, Journey, Report, ReportMessage, View};
 
 /// How to build a world.
 #[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
     pub seed: u64,
     pub storage: StorageKind,
-    /// Keep the broker's and replica's files here; `None` = a fresh temporary directory.
+    /// The directory the session lives in (its journal and the broker's and replica's files);
+    /// `None` = a fresh temporary directory. A directory holding a session's journal resumes
+    /// that session (its seed and settings win over these); see [`Session::new`].
     pub data_dir: Option<PathBuf>,
     pub settings: Settings,
 }
@@ -53,6 +56,86 @@ enum Input {
     Bound(u64),
     /// A `run` ended idle and named what is left pending (a step).
     Stranded,
+    /// On reopening a data directory, the files of a node held its records only up to `end`.
+    FilesCut {
+        node: Node,
+        end: u64,
+        cause: Cause,
+    },
+}
+
+/// The inputs of a session, remembering how far back they were cut since the journal last
+/// recorded them.
+#[derive(Debug, Default)]
+struct Inputs {
+    list: Vec<(u64, Input)>,
+    /// The shortest the list was since the journal took its new entries.
+    low: usize,
+}
+
+impl Inputs {
+    fn push(&mut self, input: (u64, Input)) {
+        self.list.push(input);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+        self.low = self.low.min(len);
+    }
+}
+
+impl std::ops::Deref for Inputs {
+    type Target = [(u64, Input)];
+    fn deref(&self) -> &Self::Target {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Inputs {
+    type Item = &'a (u64, Input);
+    type IntoIter = std::slice::Iter<'a, (u64, Input)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl Input {
+    /// The journal's line for this input, applied after `step` events.
+    fn entry(&self, step: u64) -> journal::Entry {
+        match self {
+            Input::Command(command) => journal::Entry::Command { step, command: command.to_string() },
+            Input::ClockTo(ms) => journal::Entry::ClockTo { step, ms: *ms },
+            Input::Bound(ms) => journal::Entry::Bound { step, ms: *ms },
+            Input::Stranded => journal::Entry::Stranded { step },
+            Input::FilesCut { node, end, cause } => {
+                journal::Entry::FilesCut { step, node: node.name().into(), end: *end, cause: *cause }
+            }
+        }
+    }
+
+    /// Reads back a journal line (`at` names it in errors).
+    fn from_entry(entry: journal::Entry, at: &str) -> Result<(u64, Input), SessionError> {
+        let bad = |what: String| SessionError::Storage(format!("{at}: {what}"));
+        Ok(match entry {
+            journal::Entry::Command { step, command } => {
+                let command =
+                    crate::command::parse_command(&command).map_err(|e| bad(format!("`{command}`: {e}")))?;
+                (step, Input::Command(command))
+            }
+            journal::Entry::ClockTo { step, ms } => (step, Input::ClockTo(ms)),
+            journal::Entry::Bound { step, ms } => (step, Input::Bound(ms)),
+            journal::Entry::Stranded { step } => (step, Input::Stranded),
+            journal::Entry::FilesCut { step, node, end, cause } => {
+                let node = match node.as_str() {
+                    "broker" => Node::Broker,
+                    "replica" => Node::Replica,
+                    other => return Err(bad(format!("files_cut of `{other}`: allowed broker, replica"))),
+                };
+                (step, Input::FilesCut { node, end, cause })
+            }
+            other => return Err(bad(format!("unexpected entry {other:?}"))),
+        })
+    }
 }
 
 /// An interactive world with its history.
@@ -63,9 +146,13 @@ pub struct Session {
     _temp: Option<tempfile::TempDir>,
     dir: PathBuf,
     world: World,
-    inputs: Vec<(u64, Input)>,
+    inputs: Inputs,
     /// The language events and alerts are said in (English always; Chinese too when asked).
     lang: Lang,
+    /// With a data directory: the lock on it and the journal, appended after every line.
+    data: Option<(DataDir, Journal)>,
+    /// What opening the data directory found, one line each (empty for a new session).
+    opened: Vec<String>,
 }
 
 impl SessionError {
@@ -88,13 +175,41 @@ fn storage_err(e: String) -> SessionError {
 }
 
 impl Session {
+    /// A new session; or, when `config.data_dir` holds a session's journal, that session
+    /// resumed: its world replayed from the journal, the broker's and replica's files taken up
+    /// by the real recovery and compared with what the world wrote ([`Session::opened`] says
+    /// what was found). The directory is locked while the session lives; one that holds files
+    /// mqlab did not write is refused, untouched.
     pub fn new(config: SessionConfig) -> Result<Self, SessionError> {
-        let (temp, dir) = match &config.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| SessionError::Storage(format!("{}: cannot create: {e}", dir.display())))?;
-                (None, dir.clone())
+        if let Some(dir) = &config.data_dir {
+            let data = DataDir::open(dir).map_err(SessionError::Storage)?;
+            if let Some(read) = data.read().map_err(SessionError::Storage)? {
+                return Self::resume(config, data, read);
             }
+            if data.has_logs() {
+                return Err(SessionError::Storage(format!(
+                    "{}: holds log files but no session journal; nothing was changed: --fresh starts over \
+                     (removing them)",
+                    dir.display()
+                )));
+            }
+            let journal =
+                data.start(config.seed, config.storage, &config.settings).map_err(SessionError::Storage)?;
+            let world = Self::fresh(&config, dir, Lang::En)?;
+            let dir = dir.clone();
+            return Ok(Self {
+                config,
+                _temp: None,
+                dir,
+                world,
+                inputs: Inputs::default(),
+                lang: Lang::En,
+                data: Some((data, journal)),
+                opened: Vec::new(),
+            });
+        }
+        let (temp, dir) = match &config.data_dir {
+            Some(dir) => (None, dir.clone()),
             None if config.storage == StorageKind::Mem => (None, PathBuf::from("mem")),
             None => {
                 let temp = tempfile::Builder::new()
@@ -106,7 +221,101 @@ impl Session {
             }
         };
         let world = Self::fresh(&config, &dir, Lang::En)?;
-        Ok(Self { config, _temp: temp, dir, world, inputs: Vec::new(), lang: Lang::En })
+        Ok(Self {
+            config,
+            _temp: temp,
+            dir,
+            world,
+            inputs: Inputs::default(),
+            lang: Lang::En,
+            data: None,
+            opened: Vec::new(),
+        })
+    }
+
+    /// A new session even where `config.data_dir` holds one: that session's journal and log
+    /// files (only files mqlab wrote) are removed first. Without a data directory, the same as
+    /// [`Session::new`].
+    pub fn start_over(config: SessionConfig) -> Result<Self, SessionError> {
+        if let Some(dir) = &config.data_dir {
+            DataDir::open(dir).and_then(|data| data.clear()).map_err(SessionError::Storage)?;
+        }
+        Self::new(config)
+    }
+
+    /// Resumes the session a data directory's journal holds.
+    fn resume(config: SessionConfig, data: DataDir, read: journal::Read) -> Result<Self, SessionError> {
+        let dir = data.path().to_owned();
+        let at = dir.join(journal::JOURNAL).display().to_string();
+        let mut inputs = Inputs::default();
+        for entry in read.inputs {
+            inputs.push(Input::from_entry(entry, &at)?);
+        }
+        inputs.low = inputs.len();
+        let kept = inputs.len();
+        let storage = read.storage;
+        // The world is replayed with its logs in memory; the files are taken up after.
+        let config = SessionConfig {
+            seed: read.seed,
+            storage: StorageKind::Mem,
+            data_dir: config.data_dir,
+            settings: read.settings,
+        };
+        let world = Self::fresh(&config, &dir, Lang::En)?;
+        let journal = data.append(kept).map_err(SessionError::Storage)?;
+        let mut session = Self {
+            config,
+            _temp: None,
+            dir,
+            world,
+            inputs,
+            lang: Lang::En,
+            data: Some((data, journal)),
+            opened: Vec::new(),
+        };
+        session.rebuild(read.step)?;
+        session.config.storage = storage;
+        let (s, n) = (if kept == 1 { "" } else { "s" }, session.world.step());
+        session.opened.push(format!(
+            "{}: resumed the session (seed {}, {kept} input{s}, step {n})",
+            session.dir.display(),
+            session.config.seed
+        ));
+        if storage == StorageKind::Mmap {
+            let (lines, taken) = session.world.take_up_files(&session.dir).map_err(storage_err)?;
+            session.opened.extend(lines);
+            for t in taken {
+                session.inputs.push(match t {
+                    crate::sim::files::Taken::Command(step, command) => (step, Input::Command(command)),
+                    crate::sim::files::Taken::FilesCut { step, node, end, cause } => {
+                        (step, Input::FilesCut { node, end, cause })
+                    }
+                });
+            }
+            session.record()?;
+        }
+        Ok(session)
+    }
+
+    /// What opening the data directory found, one line each: empty for a new session.
+    pub fn opened(&self) -> &[String] {
+        &self.opened
+    }
+
+    /// Writes the inputs that changed since the journal last took them, and the step reached.
+    fn record(&mut self) -> Result<(), SessionError> {
+        let Some((_, journal)) = self.data.as_mut() else { return Ok(()) };
+        let mut entries = Vec::new();
+        let low = self.inputs.low.min(journal.kept);
+        if low < journal.kept {
+            entries.push(journal::Entry::Keep { inputs: low });
+        }
+        entries.extend(self.inputs[low..].iter().map(|(step, input)| input.entry(*step)));
+        entries.push(journal::Entry::Reached { step: self.world.step() });
+        journal.write(&entries).map_err(SessionError::Storage)?;
+        journal.kept = self.inputs.len();
+        self.inputs.low = self.inputs.len();
+        Ok(())
     }
 
     fn fresh(config: &SessionConfig, dir: &Path, lang: Lang) -> Result<World, SessionError> {
@@ -142,6 +351,15 @@ impl Session {
     /// [`Session::perform`] without copying the events out: returns how many there were. For
     /// headless runs, where the trace is read once at the end.
     pub fn execute(&mut self, line: &str) -> Result<u64, SessionError> {
+        let result = self.execute_line(line);
+        // The journal follows the world either way; the line's own error comes first.
+        let recorded = self.record();
+        let events = result?;
+        recorded?;
+        Ok(events)
+    }
+
+    fn execute_line(&mut self, line: &str) -> Result<u64, SessionError> {
         let commands = crate::command::parse_line(line)?;
         let (step, inputs) = (self.world.step(), self.inputs.len());
         let before = self.world.trace().len() as u64;
@@ -161,7 +379,10 @@ impl Session {
     /// Applies one command; returns the events it caused.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, SessionError> {
         let start = self.world.trace().len();
-        self.apply_in_place(command)?;
+        let result = self.apply_in_place(command);
+        let recorded = self.record();
+        result?;
+        recorded?;
         Ok(self.events_since(start))
     }
 
@@ -267,7 +488,10 @@ impl Session {
     /// inputs up to the target step. The future is discarded.
     pub fn back(&mut self, steps: u64) -> Result<(), SessionError> {
         let target = self.world.step().saturating_sub(steps);
-        self.rebuild(target)
+        let result = self.rebuild(target);
+        let recorded = self.record();
+        result?;
+        recorded
     }
 
     fn rebuild(&mut self, target: u64) -> Result<(), SessionError> {
@@ -298,6 +522,9 @@ impl Session {
                 }
                 Input::Stranded => {
                     world.say_stranded();
+                }
+                Input::FilesCut { node, end, cause } => {
+                    world.files_cut(*node, *end, *cause).map_err(storage_err)?
                 }
             }
             kept += 1;

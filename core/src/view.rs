@@ -69,6 +69,11 @@ pub enum Cause {
     LostInPageCache,
     /// The only copy was on a disk that failed.
     LostWithDisk,
+    /// Recovery cut it: bytes that had been flushed no longer read back (length, magic or CRC
+    /// fail), or a record before it on the same log did not.
+    LostToCorruption,
+    /// Recovery cut it: a segment file of the log is missing, so the log ends before it.
+    LostWithMissingSegment,
     /// The new master after failover never had it.
     LostInFailover,
     /// The consumer committed the offset, then crashed before the work was done.
@@ -96,11 +101,13 @@ impl Fate {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 10] = [
         Cause::DroppedInNetwork,
         Cause::ErrorIgnored,
         Cause::LostInPageCache,
         Cause::LostWithDisk,
+        Cause::LostToCorruption,
+        Cause::LostWithMissingSegment,
         Cause::LostInFailover,
         Cause::CommittedBeforeProcessing,
         Cause::AsyncConsumeFailed,
@@ -113,6 +120,8 @@ impl Cause {
             Cause::ErrorIgnored => "error_ignored",
             Cause::LostInPageCache => "lost_in_page_cache",
             Cause::LostWithDisk => "lost_with_disk",
+            Cause::LostToCorruption => "lost_to_corruption",
+            Cause::LostWithMissingSegment => "lost_with_missing_segment",
             Cause::LostInFailover => "lost_in_failover",
             Cause::CommittedBeforeProcessing => "committed_before_processing",
             Cause::AsyncConsumeFailed => "async_consume_failed",
@@ -141,6 +150,15 @@ impl Cause {
             Cause::LostWithDisk => {
                 ("Its only copy was on a disk that failed.", "它唯一的副本在一块损坏的磁盘上。")
             }
+            Cause::LostToCorruption => (
+                "Recovery cut it from the log: its bytes, or a record's before it, had been flushed and no \
+                 longer passed the length, magic or CRC check.",
+                "恢复时它被从日志中截掉：它的字节（或它之前某条记录的字节）已经刷盘，却没有通过长度、魔数或 CRC 校验。",
+            ),
+            Cause::LostWithMissingSegment => (
+                "Recovery cut it from the log: a segment file was missing, so the log ends before it.",
+                "恢复时它被从日志中截掉：缺了一个段文件，日志在它之前就结束了。",
+            ),
             Cause::LostInFailover => {
                 ("The replica promoted to master never received it.", "升为主节点的从节点从未收到它。")
             }

@@ -5,7 +5,9 @@ use std::fs;
 use std::path::Path;
 
 use mqlab_core::ids::{MsgId, ProducerId};
-use mqlab_core::log::{CommitLog, LogConfig, LogError, Record, RecoveryReport, StorageKind, segment_name};
+use mqlab_core::log::{
+    CommitLog, CutCause, LogConfig, LogError, Record, RecoveryReport, StorageKind, segment_name,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
@@ -78,6 +80,10 @@ fn a_segment_full_of_garbage_is_cut_after_the_valid_ones() {
     assert_eq!(report.bytes_cut, SIZE);
     let reason = report.reason.unwrap();
     assert!(reason.contains(&segment_name(SIZE)) && reason.contains("bad magic"), "{reason}");
+    // Flushed bytes that no longer read back: corruption. The garbage is set aside first.
+    assert_eq!(report.cause, Some(CutCause::Corrupt));
+    let aside = fs::read(dir.path().join(format!("{}.cut-1", segment_name(SIZE)))).unwrap();
+    assert_eq!(aside, (0..SIZE).map(|i| (i * 7 + 3) as u8).collect::<Vec<_>>());
     // And the log goes on from there.
     let (mut log, report) = CommitLog::open(StorageKind::Mmap, dir.path(), CONFIG).unwrap();
     assert_eq!((report.bytes_cut, report.reason), (0, None));
@@ -187,8 +193,12 @@ fn a_missing_segment_ends_the_log_there() {
     assert_eq!(ids, [0, 1, 2]);
     let reason = report.reason.unwrap();
     assert!(reason.contains(&format!("segment {} is missing", segment_name(SIZE))), "{reason}");
-    assert!(reason.contains(&format!("removed segment {}", segment_name(2 * SIZE))), "{reason}");
+    assert!(reason.contains(&format!("set aside as {}.cut-1", segment_name(2 * SIZE))), "{reason}");
     assert_eq!(report.bytes_cut, 450);
+    assert_eq!(report.cause, Some(CutCause::MissingSegment));
+    // The intact later segment is set aside, not deleted.
+    let aside = fs::read(dir.path().join(format!("{}.cut-1", segment_name(2 * SIZE)))).unwrap();
+    assert_eq!(aside.len(), SIZE as usize);
 }
 
 #[test]
@@ -197,7 +207,7 @@ fn a_missing_directory_is_created() {
     let path = dir.path().join("node").join("broker");
     let (ids, report) = open(&path).unwrap();
     assert!(ids.is_empty());
-    assert_eq!(report, RecoveryReport { records_kept: 0, bytes_kept: 0, bytes_cut: 0, reason: None });
+    assert_eq!(report, RecoveryReport::clean(0, 0));
     assert!(path.is_dir());
 }
 

@@ -81,14 +81,25 @@ fn the_bytes_follow_the_documented_table() {
     };
     let (mut log, _) = CommitLog::open(StorageKind::Mem, Path::new(""), SEGMENT).unwrap();
     log.append(&r).unwrap();
+    let second = log.append(&r).unwrap();
     let seg = log.segment_bytes(0).unwrap();
+    // The CRC covers the record's log offset (8 bytes LE), then bytes 12..total_len.
+    let crc = |offset: u64, bytes: &[u8]| {
+        let mut h = crc32fast::Hasher::new();
+        h.update(&offset.to_le_bytes());
+        h.update(bytes);
+        h.finalize()
+    };
     let le32 = |at: usize| u32::from_le_bytes(seg[at..at + 4].try_into().unwrap());
     let le64 = |at: usize| u64::from_le_bytes(seg[at..at + 8].try_into().unwrap());
     let len = RECORD_OVERHEAD + 3 + 3 + 5;
     assert_eq!(le32(0) as usize, len);
     assert_eq!(le32(4), RECORD_MAGIC);
     assert_eq!(&seg[4..8], b"MQLR");
-    assert_eq!(le32(8), crc32fast::hash(&seg[12..len]));
+    assert_eq!(le32(8), crc(0, &seg[12..len]));
+    assert_eq!(second as usize, len);
+    assert_eq!(le32(len + 8), crc(second, &seg[len + 12..2 * len]), "the same record at another offset");
+    assert_ne!(le32(8), le32(len + 8));
     assert_eq!(le64(12), r.msg_id.0);
     assert_eq!(le32(20), r.producer_id.0);
     assert_eq!(le64(24), r.seq);
@@ -100,7 +111,7 @@ fn the_bytes_follow_the_documented_table() {
     assert_eq!(le64(50), r.timestamp_ms);
     assert_eq!(le32(58), 5);
     assert_eq!(&seg[62..67], b"body!");
-    assert!(seg[67..].iter().all(|&b| b == 0), "the rest of a new segment is zero");
+    assert!(seg[2 * len..].iter().all(|&b| b == 0), "the rest of a new segment is zero");
 }
 
 #[test]

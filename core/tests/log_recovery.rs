@@ -171,7 +171,7 @@ fn check_every_offset(
             assert_eq!(bytes, want_bytes, "{ctx}: stored bytes");
             assert_eq!(
                 second,
-                RecoveryReport { records_kept: records, bytes_kept: end, bytes_cut: 0, reason: None },
+                RecoveryReport::clean(records, end),
                 "{ctx}: the second recovery must find a clean log"
             );
             if first.bytes_cut > 0 {

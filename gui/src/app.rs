@@ -559,15 +559,18 @@ impl LabApp {
     /// A fresh world: the lesson's start when a lesson is open, else the sandbox.
     pub fn reset(&mut self) -> Result<(), String> {
         let config = match &self.lesson {
+            // A lesson's world is not kept: the data directory holds the sandbox's session.
             Some(run) => SessionConfig {
                 seed: run.lesson.seed,
                 settings: run.lesson.settings.clone(),
+                data_dir: None,
                 ..self.config.clone()
             },
             None => self.config.clone(),
         };
-        // The old world's files must be closed before a new one reuses the data directory.
-        let fresh = |config: SessionConfig| Session::new(config).map_err(|e| e.to_string());
+        // The old world's files must be closed before a new one reuses the data directory, which
+        // a reset starts over in.
+        let fresh = |config: SessionConfig| Session::start_over(config).map_err(|e| e.to_string());
         let placeholder = Session::new(SessionConfig {
             storage: mqlab_core::log::StorageKind::Mem,
             data_dir: None,

@@ -603,8 +603,13 @@ impl App {
 
     fn start_lesson(&mut self, index: usize) {
         let Some(lesson) = self.lessons().get(index).cloned() else { return };
-        let config =
-            SessionConfig { seed: lesson.seed, settings: lesson.settings.clone(), ..self.config.clone() };
+        // A lesson's world is not kept: the data directory holds the sandbox's session.
+        let config = SessionConfig {
+            seed: lesson.seed,
+            settings: lesson.settings.clone(),
+            data_dir: None,
+            ..self.config.clone()
+        };
         match open_session(config, self.ui.lang) {
             Ok(session) => {
                 self.session = session;

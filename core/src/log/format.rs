@@ -10,7 +10,7 @@
 //! |-------------|------|-------------------|--------------------------------------------------|
 //! | 0           | 4    | `total_len`       | bytes of the whole record, this header included  |
 //! | 4           | 4    | `magic`           | `MQLR` (`4D 51 4C 52`)                           |
-//! | 8           | 4    | `crc32`           | CRC32 (crc32fast) of bytes `12..total_len`       |
+//! | 8           | 4    | `crc32`           | CRC32 (crc32fast) of the record's log offset (8 bytes, little-endian), then of bytes `12..total_len` |
 //! | 12          | 8    | `msg_id`          | the message's client-side unique id              |
 //! | 20          | 4    | `producer_id`     | the producer that created it                     |
 //! | 24          | 8    | `seq`             | the producer's sequence number                   |
@@ -24,6 +24,12 @@
 //! | 56+t+k      | b    | `body`            | opaque                                           |
 //!
 //! So `total_len = 56 + t + k + b`. A record never spans two segments.
+//!
+//! The record's own log offset (where its `total_len` field lies: the segment's start plus the
+//! position in it) is part of what its CRC covers, without taking bytes of its own: a record is
+//! valid only where it was written. A segment file renamed, swapped with another or copied under
+//! another segment's name fails the CRC at its first record, so recovery cuts it instead of
+//! serving its records at offsets they were never written at.
 //!
 //! End-of-segment marker, written where the next record does not fit (RocketMQ's blank
 //! message):
@@ -56,9 +62,19 @@ pub fn encoded_len(record: &Record) -> u64 {
     (RECORD_OVERHEAD + record.topic.len() + record.key.len() + record.body.len()) as u64
 }
 
-/// Writes `record` into `dst`, which must be exactly `encoded_len(record)` bytes (the caller
-/// checked it fits a segment, so every length fits a u32).
-pub fn encode_into(record: &Record, dst: &mut [u8]) {
+/// The CRC of a record lying at log offset `offset`: over the offset, then `rest`, its bytes
+/// from [`CRC_FROM`] on.
+fn record_crc(offset: u64, rest: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&offset.to_le_bytes());
+    hasher.update(rest);
+    hasher.finalize()
+}
+
+/// Writes `record`, which lies at log offset `offset`, into `dst`, which must be exactly
+/// `encoded_len(record)` bytes (the caller checked it fits a segment, so every length fits a
+/// u32).
+pub fn encode_into(record: &Record, offset: u64, dst: &mut [u8]) {
     let t = record.topic.len();
     let k = record.key.len();
     let b = record.body.len();
@@ -79,7 +95,7 @@ pub fn encode_into(record: &Record, dst: &mut [u8]) {
     dst[at..at + 8].copy_from_slice(&record.timestamp_ms.to_le_bytes());
     dst[at + 8..at + 12].copy_from_slice(&(b as u32).to_le_bytes());
     dst[at + 12..].copy_from_slice(&record.body);
-    let crc = crc32fast::hash(&dst[CRC_FROM..]);
+    let crc = record_crc(offset, &dst[CRC_FROM..]);
     dst[8..12].copy_from_slice(&crc.to_le_bytes());
 }
 
@@ -144,9 +160,11 @@ impl std::fmt::Display for Invalid {
                 "record length {len} is outside {RECORD_OVERHEAD}..={left} (the bytes left in \
                  the segment)"
             ),
-            Invalid::BadCrc { stored, computed } => {
-                write!(f, "CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")
-            }
+            Invalid::BadCrc { stored, computed } => write!(
+                f,
+                "CRC mismatch: stored {stored:#010x}, computed {computed:#010x} (the bytes changed, \
+                 or they were written at another offset: a segment renamed or copied)"
+            ),
             Invalid::BadLayout { topic_len, key_len, body_len, len } => write!(
                 f,
                 "topic length {topic_len}, key length {key_len} and body length {body_len} do not \
@@ -189,8 +207,9 @@ impl RecordView<'_> {
     }
 }
 
-/// Reads what starts at `pos` of `segment` (a whole segment; its length is the segment size).
-pub fn entry_at(segment: &[u8], pos: usize) -> Entry<'_> {
+/// Reads what starts at `pos` of `segment` (a whole segment; its length is the segment size),
+/// the segment that starts at log offset `start`.
+pub fn entry_at(segment: &[u8], start: u64, pos: usize) -> Entry<'_> {
     let left = segment.len().saturating_sub(pos);
     if left < MARKER_LEN {
         return Entry::EndOfSegment;
@@ -217,7 +236,7 @@ pub fn entry_at(segment: &[u8], pos: usize) -> Entry<'_> {
     }
     let rec = &segment[pos..pos + n];
     let stored = u32_at(rec, 8).unwrap_or(0);
-    let computed = crc32fast::hash(&rec[CRC_FROM..]);
+    let computed = record_crc(start + pos as u64, &rec[CRC_FROM..]);
     if stored != computed {
         return Entry::Invalid(Invalid::BadCrc { stored, computed });
     }
@@ -282,12 +301,13 @@ pub struct SegmentScan {
     pub how: ScanEnd,
 }
 
-/// Walks a segment from its start, checking each record; allocation-free.
-pub fn scan_segment(segment: &[u8]) -> SegmentScan {
+/// Walks a segment (starting at log offset `start`) from its beginning, checking each record;
+/// allocation-free.
+pub fn scan_segment(segment: &[u8], start: u64) -> SegmentScan {
     let mut pos = 0;
     let mut records = 0;
     loop {
-        match entry_at(segment, pos) {
+        match entry_at(segment, start, pos) {
             Entry::Record { len, .. } => {
                 records += 1;
                 pos += len;
@@ -346,17 +366,35 @@ mod tests {
         let r = sample();
         let mut buf = vec![0u8; encoded_len(&r) as usize + 16];
         let n = encoded_len(&r) as usize;
-        encode_into(&r, &mut buf[..n]);
+        encode_into(&r, 4096, &mut buf[..n]);
         assert_eq!(&buf[4..8], b"MQLR");
         assert_eq!(u32::from_le_bytes(buf[0..4].try_into().unwrap()) as usize, n);
-        match entry_at(&buf, 0) {
+        match entry_at(&buf, 4096, 0) {
             Entry::Record { len, view } => {
                 assert_eq!(len, n);
                 assert_eq!(view.to_record(), r);
             }
             other => panic!("expected a record, got {other:?}"),
         }
-        assert_eq!(entry_at(&buf, n), Entry::EndOfLog);
+        assert_eq!(entry_at(&buf, 4096, n), Entry::EndOfLog);
+    }
+
+    #[test]
+    fn a_record_is_valid_only_at_the_offset_it_was_written_at() {
+        let r = sample();
+        let n = encoded_len(&r) as usize;
+        let mut seg = vec![0u8; 256];
+        encode_into(&r, 512, &mut seg[..n]);
+        assert!(matches!(entry_at(&seg, 512, 0), Entry::Record { .. }));
+        // The same bytes in the segment of another offset, or moved within one, are not a record.
+        for (start, pos) in [(0, 0), (1024, 0)] {
+            let e = entry_at(&seg, start, pos);
+            assert!(matches!(e, Entry::Invalid(Invalid::BadCrc { .. })), "{e:?}");
+        }
+        let mut moved = vec![0u8; 256];
+        moved[8..8 + n].copy_from_slice(&seg[..n]);
+        assert!(matches!(entry_at(&moved, 504, 8), Entry::Record { .. }), "504 + 8 is offset 512");
+        assert!(matches!(entry_at(&moved, 512, 8), Entry::Invalid(Invalid::BadCrc { .. })));
     }
 
     #[test]
@@ -364,8 +402,8 @@ mod tests {
         let mut seg = vec![0u8; 64];
         encode_marker(&mut seg[20..]);
         assert_eq!(&seg[24..28], b"MQLE");
-        assert_eq!(entry_at(&seg, 20), Entry::EndOfSegment);
-        assert_eq!(entry_at(&seg, 60), Entry::EndOfSegment);
+        assert_eq!(entry_at(&seg, 0, 20), Entry::EndOfSegment);
+        assert_eq!(entry_at(&seg, 0, 60), Entry::EndOfSegment);
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! `o / segment_size_bytes * segment_size_bytes` and its file is named by that start in 20
 //! digits. The byte table of a record and of the end-of-segment marker is in `format.rs`; the
 //! backings ([`MmapStorage`], [`MemStorage`]) in `storage.rs`; the restart scan in
-//! `recovery.rs`. Nothing here panics on file content: bad bytes are cut by recovery and
-//! reported.
+//! `recovery.rs`. Nothing here panics on file content: bad bytes are cut by recovery, set aside
+//! (never deleted) and reported with their cause.
 
 mod format;
 mod recovery;
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::ids::{MsgId, ProducerId};
 
 pub use format::{END_MAGIC, MARKER_LEN, RECORD_MAGIC, RECORD_OVERHEAD};
-pub use storage::{MemStorage, MmapStorage, Storage, segment_name};
+pub use storage::{MemStorage, MmapStorage, Opened, Storage, is_log_file_name, segment_name};
 
 /// Default segment size: 1 MiB.
 pub const DEFAULT_SEGMENT_SIZE_BYTES: u64 = 1 << 20;
@@ -117,18 +117,41 @@ pub struct TornTail {
     pub bytes: Vec<u8>,
 }
 
+/// What happened to the bytes recovery cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CutCause {
+    /// They lay past what the machine had synced: a power loss took the page cache.
+    NotFlushed,
+    /// Bytes that were synced (or whose fate is unknown) fail their length, magic or CRC.
+    Corrupt,
+    /// A segment file is missing, so the log ends before it.
+    MissingSegment,
+}
+
 /// What recovery kept and cut.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecoveryReport {
     pub records_kept: u64,
     /// The end of the valid prefix: the recovered `written_pos` (and `flushed_pos`).
     pub bytes_kept: u64,
-    /// Bytes of data recovery zeroed or removed: from the end of the valid prefix to the last
-    /// nonzero byte of its segment, plus the used part of every segment removed after it.
+    /// Bytes of data recovery cut: from the end of the valid prefix to the last nonzero byte of
+    /// its segment, plus the used part of every segment after it, plus nonzero bytes past the
+    /// segment size of a segment that was too long.
     pub bytes_cut: u64,
     /// Why recovery cut (naming the segment and offset), and any segment it had to repair;
     /// `None` for a clean log.
     pub reason: Option<String>,
+    /// What happened to the cut bytes; `None` when nothing was cut.
+    pub cause: Option<CutCause>,
+    /// Names of the files (in the log's directory) the cut bytes were set aside in.
+    pub set_aside: Vec<String>,
+}
+
+impl RecoveryReport {
+    /// The report of a log recovery found clean.
+    pub fn clean(records_kept: u64, bytes_kept: u64) -> Self {
+        Self { records_kept, bytes_kept, ..Self::default() }
+    }
 }
 
 /// Errors of the log: always name the file and the problem.
@@ -136,6 +159,9 @@ pub struct RecoveryReport {
 pub enum LogError {
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
+    /// No space left for a segment (or a quota or file size limit was hit): nothing was written.
+    #[error("disk full: {path}: {message}")]
+    DiskFull { path: PathBuf, message: String },
     #[error("record too large: {len} bytes, a segment holds at most {max}")]
     RecordTooLarge { len: u64, max: u64 },
     /// A file with a segment's name that cannot belong to this log.
@@ -191,16 +217,34 @@ impl CommitLog {
                 ),
             });
         }
-        Self::recover_storage(storage, config, 0)
+        Self::recover_storage(storage, config, None).map_err(|(_, e)| e)
     }
 
+    /// Recovery; on failure the storage is handed back, released, as it was.
     fn recover_storage(
         mut storage: Box<dyn Storage>,
         config: LogConfig,
-        durable_from: u64,
-    ) -> Result<(Self, RecoveryReport), LogError> {
-        let (end, report) = recovery::recover(storage.as_mut(), durable_from)?;
-        Ok((Self { storage, config, written_pos: end, flushed_pos: end }, report))
+        durable: Option<u64>,
+    ) -> Result<(Self, RecoveryReport), (Box<dyn Storage>, LogError)> {
+        match recovery::recover(storage.as_mut(), durable) {
+            Ok((end, report)) => Ok((Self { storage, config, written_pos: end, flushed_pos: end }, report)),
+            Err(e) => {
+                storage.release();
+                Err((storage, e))
+            }
+        }
+    }
+
+    /// A resumed session carries on with the positions it had when it stopped: recovery synced
+    /// every kept byte, yet the model treats only `0..pos` as flushed, so that a simulated power
+    /// loss later takes what the session's own world had not flushed.
+    pub fn resume_flushed_pos(&mut self, pos: u64) {
+        self.flushed_pos = pos.min(self.written_pos);
+    }
+
+    /// The bytes of every segment as stored, ascending by start offset.
+    pub fn raw_segments(&self) -> Result<RawSegments, LogError> {
+        self.storage.raw_segments()
     }
 
     pub fn config(&self) -> LogConfig {
@@ -235,7 +279,11 @@ impl CommitLog {
         let mut start = self.written_pos / size * size;
         let mut at = self.written_pos - start;
         if len > size - at {
-            // Does not fit: close the segment (with a marker if there is room) and roll.
+            // Does not fit: close the segment (with a marker if there is room) and roll. The
+            // next segment is made first, so a full disk leaves this one as it was.
+            if self.storage.segment(start + size).is_none() {
+                self.storage.create_segment(start + size)?;
+            }
             if size - at >= MARKER_LEN as u64 {
                 let Some(seg) = self.storage.segment_mut(start) else {
                     return Err(missing(self.storage.path_of(start)));
@@ -253,9 +301,9 @@ impl CommitLog {
         let Some(seg) = self.storage.segment_mut(start) else {
             return Err(missing(self.storage.path_of(start)));
         };
-        let at = at as usize;
-        format::encode_into(record, &mut seg[at..at + len as usize]);
         let offset = self.written_pos;
+        let at = at as usize;
+        format::encode_into(record, offset, &mut seg[at..at + len as usize]);
         self.written_pos += len;
         Ok(offset)
     }
@@ -313,7 +361,7 @@ impl CommitLog {
             let path = || self.storage.path_of(start);
             let seg = self.storage.segment(start).ok_or_else(|| missing(path()))?;
             let at = (pos - start) as usize;
-            match format::entry_at(seg, at) {
+            match format::entry_at(seg, start, at) {
                 format::Entry::Record { len, view } => {
                     let next = pos + len as u64;
                     visit(pos, next, view);
@@ -369,6 +417,16 @@ pub struct ClosedLog {
 }
 
 impl ClosedLog {
+    /// The files a log left in `dir` (Mmap) when nothing is known of its process: not opened
+    /// until [`ClosedLog::recover`]. `flushed_pos` is what is known to be on disk (0 if
+    /// nothing): recovery puts a cut at or past it down to the page cache, one before it to
+    /// corruption.
+    pub fn from_files(dir: &Path, config: LogConfig, flushed_pos: u64) -> Result<Self, LogError> {
+        config.validate()?;
+        let storage = Box::new(MmapStorage::new(dir, config.segment_size_bytes));
+        Ok(Self { storage, config, flushed_pos })
+    }
+
     pub fn kind(&self) -> StorageKind {
         self.storage.kind()
     }
@@ -407,11 +465,55 @@ impl ClosedLog {
         self.storage.segment_paths()
     }
 
+    /// Sets aside (never deletes) every byte from log offset `end` on: the rest of its segment
+    /// is copied aside and zeroed, later segments are renamed. Returns the names of the files
+    /// set aside. For a session resumed from its journal whose files hold bytes its world never
+    /// wrote, or lack bytes it did.
+    pub fn cut_to(&mut self, end: u64) -> Result<Vec<String>, LogError> {
+        let opened = self.storage.open_segments();
+        let result = opened.and_then(|opened| {
+            let mut aside = opened.set_aside;
+            let size = self.config.segment_size_bytes;
+            for start in self.storage.starts() {
+                if start + size <= end {
+                    continue;
+                }
+                if start >= end {
+                    aside.push(self.storage.move_aside(start)?);
+                    continue;
+                }
+                let at = (end - start) as usize;
+                let seg = self.storage.segment(start).unwrap_or_default();
+                let used = format::used_len(seg);
+                if used > at {
+                    aside.push(self.storage.copy_aside(start)?);
+                    if let Some(seg) = self.storage.segment_mut(start) {
+                        seg[at..used].fill(0);
+                    }
+                    self.storage.sync(start, at, used)?;
+                }
+            }
+            Ok(aside)
+        });
+        self.storage.release();
+        self.flushed_pos = self.flushed_pos.min(end);
+        result
+    }
+
     /// Restart: scan, validate length, magic and CRC of each record, truncate at the first
-    /// invalid one, and report what was kept and cut.
+    /// invalid one (setting the rest aside), and report what was kept and cut.
     pub fn recover(self) -> Result<(CommitLog, RecoveryReport), LogError> {
+        self.try_recover().map_err(|(_, e)| e)
+    }
+
+    /// [`ClosedLog::recover`] that hands the closed log back, unchanged, when recovery fails
+    /// (a file that cannot belong to the log, an unreadable one), so a restart can be tried
+    /// again once it is fixed.
+    pub fn try_recover(self) -> Result<(CommitLog, RecoveryReport), (ClosedLog, LogError)> {
+        let (config, flushed_pos) = (self.config, self.flushed_pos);
         // The machine knows what it synced; only the rest needs syncing now.
-        CommitLog::recover_storage(self.storage, self.config, self.flushed_pos)
+        CommitLog::recover_storage(self.storage, config, Some(flushed_pos))
+            .map_err(|(storage, e)| (ClosedLog { storage, config, flushed_pos }, e))
     }
 }
 
@@ -514,6 +616,7 @@ mod tests {
             assert_eq!(report.records_kept, 1);
             assert_eq!(report.bytes_kept, 98);
             assert_eq!(report.bytes_cut, 20);
+            assert_eq!(report.cause, Some(CutCause::NotFlushed));
             assert!(report.reason.unwrap().contains("bad magic"));
             assert_eq!(log.read_from(0).unwrap().len(), 1);
         });

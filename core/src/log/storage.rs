@@ -4,13 +4,21 @@
 //! Both model two layers: what the process wrote (the page cache, which survives a process
 //! death) and what was synced (the disk, which survives a power loss). This is the only module
 //! that does I/O and the only one with `unsafe` (the mapping itself).
+//!
+//! What the file backing opens: only regular files named like a segment, in its own directory,
+//! never through a symbolic link (a symlink with a segment's name is an error naming it, and
+//! every open uses `O_NOFOLLOW`). Space for a segment is allocated for real
+//! (`posix_fallocate`) before it is mapped, so a full disk is an error ("disk full: …") and
+//! never a SIGBUS on a write into the mapping. Bytes recovery cuts are set aside under the
+//! segment's name with `.cut-N` appended, never deleted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use fs4::fs_std::FileExt as _;
 use memmap2::MmapMut;
 
 use super::{LogError, RawSegments, StorageKind};
@@ -18,6 +26,33 @@ use super::{LogError, RawSegments, StorageKind};
 /// The file name of the segment starting at `start`: 20 digits, RocketMQ style.
 pub fn segment_name(start: u64) -> String {
     format!("{start:020}")
+}
+
+/// The name bytes cut from the segment starting at `start` are set aside under: the segment's
+/// name and `.cut-N`, with the first N not taken.
+fn aside_name(start: u64, n: u32) -> String {
+    format!("{}.cut-{n}", segment_name(start))
+}
+
+/// Whether `name` is one the log writes: a segment or a set-aside copy of one.
+pub fn is_log_file_name(name: &str) -> bool {
+    if parse_segment_name(name).is_some() {
+        return true;
+    }
+    name.split_once(".cut-").is_some_and(|(seg, n)| {
+        parse_segment_name(seg).is_some() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// What opening the segments found and did, for the recovery report.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// Segments that were extended or shortened to the segment size, in words.
+    pub notes: Vec<String>,
+    /// Bytes past the segment size that were cut (nonzero ones).
+    pub bytes_cut: u64,
+    /// Names of the files the cut bytes were set aside in.
+    pub set_aside: Vec<String>,
 }
 
 /// Parses a segment file name; `None` for names that are not 20 ASCII digits.
@@ -34,16 +69,22 @@ pub trait Storage: std::fmt::Debug {
     fn kind(&self) -> StorageKind;
     fn segment_size_bytes(&self) -> u64;
     /// Makes the segments accessible (maps the files). Segments shorter than the segment size
-    /// are extended with zeros; the returned notes say which. A segment that cannot belong to
-    /// this log (wrong name, too large, not a file) is an error naming it.
-    fn open_segments(&mut self) -> Result<Vec<String>, LogError>;
+    /// are extended with zeros; one longer, but by less than a whole segment, is cut to the
+    /// segment size with the whole file set aside first. A segment that cannot belong to this
+    /// log (wrong name, twice the segment size or more, not a regular file, a symbolic link) is
+    /// an error naming it, and then nothing was changed.
+    fn open_segments(&mut self) -> Result<Opened, LogError>;
     /// Start offsets of the open segments, ascending.
     fn starts(&self) -> Vec<u64>;
     fn segment(&self, start: u64) -> Option<&[u8]>;
     fn segment_mut(&mut self, start: u64) -> Option<&mut [u8]>;
-    /// Creates a zero-filled segment of the segment size.
+    /// Creates a zero-filled segment of the segment size, its space allocated.
     fn create_segment(&mut self, start: u64) -> Result<(), LogError>;
-    fn remove_segment(&mut self, start: u64) -> Result<(), LogError>;
+    /// Copies the used part of an open segment (up to its last nonzero byte) to a new file
+    /// beside it; returns that file's name.
+    fn copy_aside(&mut self, start: u64) -> Result<String, LogError>;
+    /// Closes a segment and renames it out of the log; returns its new name.
+    fn move_aside(&mut self, start: u64) -> Result<String, LogError>;
     /// Makes bytes `from..to` of a segment durable (msync).
     fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError>;
     /// The process is gone: drops its view without syncing. Written bytes stay in the page cache.
@@ -69,8 +110,20 @@ fn io_err(path: &Path, what: &str, e: std::io::Error) -> LogError {
     LogError::Io { path: path.to_owned(), message: format!("{what}: {e}") }
 }
 
+/// A full disk (or quota, or file size limit) is its own error: the lab says "disk full".
+fn space_err(path: &Path, what: &str, e: std::io::Error) -> LogError {
+    use std::io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+    if matches!(e.kind(), StorageFull | QuotaExceeded | FileTooLarge) {
+        LogError::DiskFull { path: path.to_owned(), message: format!("{what}: {e}") }
+    } else {
+        io_err(path, what, e)
+    }
+}
+
+/// A segment file twice the segment size or more was written with another segment size: it is
+/// refused whole. A shorter excess is cut.
 fn check_len(path: &Path, len: u64, size: u64) -> Result<(), LogError> {
-    if len > size {
+    if len >= size.saturating_mul(2) {
         return Err(LogError::BadSegment {
             path: path.to_owned(),
             message: format!(
@@ -80,6 +133,18 @@ fn check_len(path: &Path, len: u64, size: u64) -> Result<(), LogError> {
         });
     }
     Ok(())
+}
+
+fn long_note(start: u64, len: u64, size: u64, aside: &str) -> String {
+    format!(
+        "segment {} was {len} bytes, longer than the segment size {size}; cut to {size} bytes \
+         (the whole file set aside as {aside})",
+        segment_name(start)
+    )
+}
+
+fn missing_segment(path: PathBuf) -> LogError {
+    LogError::Io { path, message: "segment is not open".into() }
 }
 
 fn short_note(start: u64, len: u64, size: u64) -> String {
@@ -126,7 +191,15 @@ impl MmapStorage {
                     self.segment_size_bytes
                 )));
             }
-            let meta = fs::metadata(&path).map_err(|e| io_err(&path, "cannot stat", e))?;
+            // Never through a link: its target is not this log's to open, zero-fill or cut.
+            let meta = fs::symlink_metadata(&path).map_err(|e| io_err(&path, "cannot stat", e))?;
+            if meta.file_type().is_symlink() {
+                return Err(bad(
+                    "has a segment's name but is a symbolic link; a log opens only regular files in \
+                     its own directory"
+                        .into(),
+                ));
+            }
             if !meta.is_file() {
                 return Err(bad("has a segment's name but is not a regular file".into()));
             }
@@ -136,7 +209,44 @@ impl MmapStorage {
     }
 
     fn open_rw(path: &Path) -> Result<File, LogError> {
-        OpenOptions::new().read(true).write(true).open(path).map_err(|e| io_err(path, "cannot open", e))
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| io_err(path, "cannot open", e))
+    }
+
+    /// Reserves the blocks of the whole segment, so writes into the mapping cannot fail.
+    fn allocate(path: &Path, file: &File, size: u64) -> Result<(), LogError> {
+        file.allocate(size).map_err(|e| space_err(path, &format!("cannot allocate {size} bytes"), e))
+    }
+
+    /// The first `<segment>.cut-N` not taken.
+    fn free_aside(&self, start: u64) -> (String, PathBuf) {
+        let mut n = 1;
+        loop {
+            let name = aside_name(start, n);
+            let path = self.dir.join(&name);
+            if fs::symlink_metadata(&path).is_err() {
+                return (name, path);
+            }
+            n += 1;
+        }
+    }
+
+    /// Writes `bytes` to a new set-aside file for the segment at `start`; returns its name.
+    fn write_aside(&self, start: u64, bytes: &[u8]) -> Result<String, LogError> {
+        let (name, path) = self.free_aside(start);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| space_err(&path, "cannot set aside cut bytes", e))?;
+        file.write_all(bytes).map_err(|e| space_err(&path, "cannot set aside cut bytes", e))?;
+        file.sync_all().map_err(|e| space_err(&path, "cannot set aside cut bytes", e))?;
+        Ok(name)
     }
 
     fn map(path: &Path, file: &File) -> Result<MmapMut, LogError> {
@@ -159,25 +269,40 @@ impl Storage for MmapStorage {
         self.segment_size_bytes
     }
 
-    fn open_segments(&mut self) -> Result<Vec<String>, LogError> {
+    fn open_segments(&mut self) -> Result<Opened, LogError> {
         fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, "cannot create the log directory", e))?;
         let size = self.segment_size_bytes;
         let found = self.list()?;
         for (path, len) in found.values() {
             check_len(path, *len, size)?;
         }
-        let mut notes = Vec::new();
+        let mut opened = Opened::default();
+        let mut files = BTreeMap::new();
+        for (start, (path, _)) in &found {
+            files.insert(*start, Self::open_rw(path)?);
+        }
         let mut maps = BTreeMap::new();
         for (start, (path, len)) in found {
-            let file = Self::open_rw(&path)?;
-            if len < size {
+            let file = &files[&start];
+            if len > size {
+                let mut bytes = Vec::new();
+                let mut reader: &File = file;
+                std::io::Read::read_to_end(&mut reader, &mut bytes)
+                    .map_err(|e| io_err(&path, "cannot read", e))?;
+                let aside = self.write_aside(start, &bytes)?;
+                file.set_len(size).map_err(|e| io_err(&path, "cannot cut", e))?;
+                opened.bytes_cut += super::format::used_len(&bytes[size as usize..]) as u64;
+                opened.notes.push(long_note(start, len, size, &aside));
+                opened.set_aside.push(aside);
+            } else if len < size {
                 file.set_len(size).map_err(|e| io_err(&path, "cannot extend", e))?;
-                notes.push(short_note(start, len, size));
+                opened.notes.push(short_note(start, len, size));
             }
-            maps.insert(start, Self::map(&path, &file)?);
+            Self::allocate(&path, file, size)?;
+            maps.insert(start, Self::map(&path, file)?);
         }
         self.maps = maps;
-        Ok(notes)
+        Ok(opened)
     }
 
     fn starts(&self) -> Vec<u64> {
@@ -198,18 +323,37 @@ impl Storage for MmapStorage {
             .read(true)
             .write(true)
             .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
-            .map_err(|e| io_err(&path, "cannot create segment", e))?;
-        file.set_len(self.segment_size_bytes).map_err(|e| io_err(&path, "cannot size segment", e))?;
+            .map_err(|e| space_err(&path, "cannot create segment", e))?;
+        let sized = file
+            .set_len(self.segment_size_bytes)
+            .map_err(|e| space_err(&path, "cannot size segment", e))
+            .and_then(|()| Self::allocate(&path, &file, self.segment_size_bytes));
+        if let Err(e) = sized {
+            // The file is this log's own, just created and still empty: nothing is lost.
+            drop(file);
+            let _ = fs::remove_file(&path);
+            return Err(e);
+        }
         self.maps.insert(start, Self::map(&path, &file)?);
         Ok(())
     }
 
-    fn remove_segment(&mut self, start: u64) -> Result<(), LogError> {
+    fn copy_aside(&mut self, start: u64) -> Result<String, LogError> {
+        let map = self.maps.get(&start).ok_or_else(|| missing_segment(self.path_of(start)))?;
+        let used = super::format::used_len(map);
+        let bytes = map[..used].to_vec();
+        self.write_aside(start, &bytes)
+    }
+
+    fn move_aside(&mut self, start: u64) -> Result<String, LogError> {
         self.maps.remove(&start);
         self.durable.remove(&start);
         let path = self.path_of(start);
-        fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove segment", e))
+        let (name, to) = self.free_aside(start);
+        fs::rename(&path, &to).map_err(|e| io_err(&path, &format!("cannot rename to {name}"), e))?;
+        Ok(name)
     }
 
     fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {
@@ -258,6 +402,7 @@ impl Storage for MmapStorage {
                 .write(true)
                 .create(true)
                 .truncate(false)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&path)
                 .map_err(|e| io_err(&path, "cannot open", e))?;
             if file.metadata().map_err(|e| io_err(&path, "cannot stat", e))?.len() < size {
@@ -288,7 +433,15 @@ impl Storage for MmapStorage {
         self.list()?
             .into_iter()
             .map(|(start, (path, _))| {
-                fs::read(&path).map(|b| (start, b)).map_err(|e| io_err(&path, "cannot read", e))
+                let mut bytes = Vec::new();
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&path)
+                    .map_err(|e| io_err(&path, "cannot open", e))?;
+                std::io::Read::read_to_end(&mut file, &mut bytes)
+                    .map_err(|e| io_err(&path, "cannot read", e))?;
+                Ok((start, bytes))
             })
             .collect()
     }
@@ -302,7 +455,12 @@ impl Storage for MmapStorage {
         }
         for (start, bytes) in segments {
             let path = self.path_of(start);
-            let mut file = File::create(&path).map_err(|e| io_err(&path, "cannot create", e))?;
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(|e| io_err(&path, "cannot create", e))?;
             file.write_all(&bytes).map_err(|e| io_err(&path, "cannot write", e))?;
             self.durable.insert(start);
         }
@@ -328,13 +486,33 @@ pub struct MemStorage {
     segment_size_bytes: u64,
     cache: BTreeMap<u64, Vec<u8>>,
     disk: BTreeMap<u64, Vec<u8>>,
+    /// Bytes set aside by recovery, by file name.
+    aside: BTreeMap<String, Vec<u8>>,
     /// Whether the process's view is open (mirrors the mappings of the file backing).
     open: bool,
 }
 
 impl MemStorage {
     pub fn new(segment_size_bytes: u64) -> Self {
-        Self { segment_size_bytes, cache: BTreeMap::new(), disk: BTreeMap::new(), open: false }
+        Self {
+            segment_size_bytes,
+            cache: BTreeMap::new(),
+            disk: BTreeMap::new(),
+            aside: BTreeMap::new(),
+            open: false,
+        }
+    }
+
+    /// The bytes set aside by recovery, by file name.
+    pub fn set_aside(&self) -> &BTreeMap<String, Vec<u8>> {
+        &self.aside
+    }
+
+    fn put_aside(&mut self, start: u64, bytes: Vec<u8>) -> String {
+        let name =
+            (1..).map(|n| aside_name(start, n)).find(|n| !self.aside.contains_key(n)).unwrap_or_default();
+        self.aside.insert(name.clone(), bytes);
+        name
     }
 }
 
@@ -347,26 +525,34 @@ impl Storage for MemStorage {
         self.segment_size_bytes
     }
 
-    fn open_segments(&mut self) -> Result<Vec<String>, LogError> {
+    fn open_segments(&mut self) -> Result<Opened, LogError> {
         let size = self.segment_size_bytes;
         for (start, bytes) in &self.cache {
             check_len(&self.path_of(*start), bytes.len() as u64, size)?;
         }
-        let mut notes = Vec::new();
-        for (start, bytes) in self.cache.iter_mut() {
-            if (bytes.len() as u64) < size {
-                notes.push(short_note(*start, bytes.len() as u64, size));
+        let mut opened = Opened::default();
+        let starts: Vec<u64> = self.cache.keys().copied().collect();
+        for start in starts {
+            let len = self.cache[&start].len() as u64;
+            if len > size {
+                let whole = self.cache[&start].clone();
+                opened.bytes_cut += super::format::used_len(&whole[size as usize..]) as u64;
+                let aside = self.put_aside(start, whole);
+                opened.notes.push(long_note(start, len, size, &aside));
+                opened.set_aside.push(aside);
+            } else if len < size {
+                opened.notes.push(short_note(start, len, size));
+            }
+            if let Some(bytes) = self.cache.get_mut(&start) {
                 bytes.resize(size as usize, 0);
             }
         }
-        // The file backing extends the file itself, so the disk sees the new length too.
+        // The file backing changes the file itself, so the disk sees the new length too.
         for bytes in self.disk.values_mut() {
-            if (bytes.len() as u64) < size {
-                bytes.resize(size as usize, 0);
-            }
+            bytes.resize(size as usize, 0);
         }
         self.open = true;
-        Ok(notes)
+        Ok(opened)
     }
 
     fn starts(&self) -> Vec<u64> {
@@ -395,10 +581,17 @@ impl Storage for MemStorage {
         Ok(())
     }
 
-    fn remove_segment(&mut self, start: u64) -> Result<(), LogError> {
-        self.cache.remove(&start);
+    fn copy_aside(&mut self, start: u64) -> Result<String, LogError> {
+        let seg = self.cache.get(&start).ok_or_else(|| missing_segment(self.path_of(start)))?;
+        let used = super::format::used_len(seg);
+        let bytes = seg[..used].to_vec();
+        Ok(self.put_aside(start, bytes))
+    }
+
+    fn move_aside(&mut self, start: u64) -> Result<String, LogError> {
+        let bytes = self.cache.remove(&start).unwrap_or_default();
         self.disk.remove(&start);
-        Ok(())
+        Ok(self.put_aside(start, bytes))
     }
 
     fn sync(&mut self, start: u64, from: usize, to: usize) -> Result<(), LogError> {

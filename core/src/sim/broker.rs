@@ -15,8 +15,8 @@ use std::path::Path;
 
 use crate::command::CrashKind;
 use crate::ids::{MsgId, Node};
-use crate::log::{ClosedLog, CommitLog, LogConfig, Record, StorageKind, TornTail};
-use crate::view::SendStatus;
+use crate::log::{ClosedLog, CommitLog, CutCause, LogConfig, Record, StorageKind, TornTail};
+use crate::view::{Cause, SendStatus};
 
 use super::said::{Said, said};
 
@@ -188,6 +188,18 @@ pub(crate) struct Broker {
     pub consumer_online: bool,
     /// Retry copies on the delay ladder, by their record's position in `index`.
     pub retry: BTreeMap<usize, RetryEntry>,
+    /// Why records the next recovery cuts are gone, when the log cannot tell (a session resumed
+    /// from its journal whose files lacked records: the cause was found then).
+    pub cut_cause: Option<Cause>,
+}
+
+/// The ledger's word for what recovery says happened to the bytes it cut.
+pub(crate) fn cause_of(cut: CutCause) -> Cause {
+    match cut {
+        CutCause::NotFlushed => Cause::LostInPageCache,
+        CutCause::Corrupt => Cause::LostToCorruption,
+        CutCause::MissingSegment => Cause::LostWithMissingSegment,
+    }
 }
 
 fn log_err(e: impl std::fmt::Display) -> String {
@@ -231,6 +243,7 @@ impl Broker {
             pull_epoch: 0,
             consumer_online: false,
             retry: BTreeMap::new(),
+            cut_cause: None,
         };
         broker.set_index(index_of(&log)?);
         broker.open = Some(log);
@@ -402,16 +415,32 @@ impl Broker {
         Ok(report)
     }
 
-    /// Restarts with recovery; returns the recovery line (in Chinese too when `zh`) and any
-    /// messages whose records recovery cut that the index still counted (their copies are
-    /// gone).
-    pub fn restart(&mut self, zh: bool, now_ms: u64) -> Result<(Said, Vec<MsgId>), String> {
+    /// Restarts with recovery; returns the recovery line (in Chinese too when `zh`), any
+    /// messages whose records recovery cut that the index still counted (their copies are gone)
+    /// and, for each, the cause recovery found. A failed recovery changes nothing: the files
+    /// stay closed as they were, and a later restart tries again.
+    pub fn restart(&mut self, zh: bool, now_ms: u64) -> Result<(Said, Vec<MsgId>, Vec<Cause>), String> {
         let closed = self.closed.take().ok_or_else(|| format!("{}: no log files to recover", self.node))?;
         let durable_before = self.flushed_pos;
-        let (log, report) = closed.recover().map_err(log_err)?;
-        let recovered = index_of(&log)?;
+        let (log, report) = match closed.try_recover() {
+            Ok(recovered) => recovered,
+            Err((closed, e)) => {
+                self.closed = Some(closed);
+                return Err(format!("{}: recovery failed, the broker stays down: {e}", self.node));
+            }
+        };
+        let recovered = match index_of(&log) {
+            Ok(recovered) => recovered,
+            Err(e) => {
+                self.closed = Some(log.crash_process());
+                return Err(e);
+            }
+        };
         let kept = recovered.len();
         let cut = unique(self.index.iter().skip(kept).map(|e| e.msg));
+        let cause = self.cut_cause.take();
+        let cause = report.cause.map(cause_of).or(cause).unwrap_or(Cause::LostToCorruption);
+        let causes = vec![cause; cut.len()];
         self.set_index(recovered);
         self.open = Some(log);
         self.sync_positions();
@@ -448,7 +477,7 @@ impl Broker {
                 line.push(said!(zh, " ({reason})", "（{reason}）"));
             }
         }
-        Ok((line, cut))
+        Ok((line, cut, causes))
     }
 
     /// The consume queue's entries at or above `from` hold messages still to be consumed.

@@ -17,6 +17,7 @@
 
 pub(crate) mod broker;
 mod clients;
+pub(crate) mod files;
 pub(crate) mod ledger;
 mod net;
 pub(crate) mod said;
@@ -209,15 +210,15 @@ fn plural(n: usize, word: &str) -> String {
 
 impl World {
     /// Builds the default topology; the broker's and replica's logs live in `dir/broker` and
-    /// `dir/replica` (recreated empty) with MmapStorage, or in memory with MemStorage.
+    /// `dir/replica` with MmapStorage, or in memory with MemStorage. Their files start empty: a
+    /// log directory is taken only if mqlab made it or it is empty, and only its segment files
+    /// are removed (set-aside cuts stay); anything else in it is refused, untouched.
     pub fn new(seed: u64, storage: StorageKind, dir: &Path, settings: Settings) -> Result<Self, String> {
         let broker_dir = dir.join("broker");
         let replica_dir = dir.join("replica");
         if storage == StorageKind::Mmap {
             for d in [&broker_dir, &replica_dir] {
-                if d.exists() {
-                    std::fs::remove_dir_all(d).map_err(|e| format!("{}: cannot clear: {e}", d.display()))?;
-                }
+                files::empty_log_dir(d)?;
             }
         }
         let broker = Broker::open(Node::Broker, Role::Master, storage, &broker_dir)?;
@@ -2495,8 +2496,10 @@ impl World {
             Node::Broker | Node::Replica => {
                 let z = self.zh;
                 let now = self.now;
-                let (line, cut) = self.bm(node).restart(z, now)?;
-                self.lose(&cut, Cause::LostInPageCache);
+                let (line, cut, causes) = self.bm(node).restart(z, now)?;
+                for (id, cause) in cut.iter().zip(causes) {
+                    self.lose(&[*id], cause);
+                }
                 let node_zh = node.name_zh();
                 let mut text = said!(z, "{node}: restarted; ", "{node_zh}：重启；");
                 text.push(line);

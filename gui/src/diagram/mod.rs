@@ -229,7 +229,9 @@ impl Layout {
 fn lost_slot(cause: Option<Cause>) -> Slot {
     match cause {
         Some(Cause::LostInPageCache) => Slot::BrokerCache,
-        Some(Cause::LostWithDisk) => Slot::BrokerDisk,
+        Some(Cause::LostWithDisk | Cause::LostToCorruption | Cause::LostWithMissingSegment) => {
+            Slot::BrokerDisk
+        }
         Some(Cause::LostInFailover) => Slot::ReplicaCache,
         Some(Cause::CommittedBeforeProcessing | Cause::AsyncConsumeFailed) => Slot::Processing,
         Some(Cause::ProducerCrashedUnsent | Cause::ErrorIgnored) => Slot::ProducerMemory,
