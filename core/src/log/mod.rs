@@ -13,6 +13,7 @@
 //! reported.
 
 mod format;
+mod image;
 mod recovery;
 mod storage;
 
@@ -21,7 +22,8 @@ use std::path::{Path, PathBuf};
 use crate::ids::{MsgId, ProducerId};
 
 pub use format::{END_MAGIC, MARKER_LEN, RECORD_MAGIC, RECORD_OVERHEAD};
-pub use storage::{MemStorage, MmapStorage, Storage, segment_name};
+pub use image::{LogImage, Restored};
+pub use storage::{MemStorage, MmapStorage, Storage, StorageImage, segment_name};
 
 /// Default segment size: 1 MiB.
 pub const DEFAULT_SEGMENT_SIZE_BYTES: u64 = 1 << 20;
