@@ -1,6 +1,8 @@
-//! End-to-end smoke test of the terminal lab: the real binary in a real terminal (tmux, 120×40),
+//! End-to-end smoke tests of the terminal lab: the real binary in a real terminal (tmux, 120×40),
 //! driven by keys until a message is lost, then the captured screen must show the lost message
-//! and its cause. Skipped, with a note, only where tmux is not installed (`.ci/run` installs it).
+//! and its cause; and killed from outside, after which the terminal must be as it was and the
+//! temporary directory gone. Skipped, with a note, only where tmux is not installed (`.ci/run`
+//! installs it).
 
 use std::process::{Command, Output};
 use std::thread::sleep;
@@ -50,8 +52,7 @@ impl Session {
 
 #[test]
 fn a_loss_and_its_cause_show_in_a_real_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("note: tmux is not installed; skipping the terminal smoke test (.ci/run installs it)");
+    if !have_tmux() {
         return;
     }
     let name = format!("mqlab-smoke-{}", std::process::id());
@@ -89,4 +90,64 @@ fn a_loss_and_its_cause_show_in_a_real_terminal() {
     session.wait_for("the lab again", |s| !s.contains("Journey m1"));
     session.keys(&["q"]);
     session.wait_for("a clean exit", |s| s.contains("mqlab exited with 0"));
+}
+
+/// Whether tmux can run here; prints a note when it cannot.
+fn have_tmux() -> bool {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("note: tmux is not installed; skipping the terminal smoke test (.ci/run installs it)");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn a_signal_from_outside_restores_the_terminal_and_removes_the_temporary_directory() {
+    if !have_tmux() {
+        return;
+    }
+    let binary = env!("CARGO_BIN_EXE_mqlab");
+    for signal in ["TERM", "INT", "HUP"] {
+        let name = format!("mqlab-signal-{signal}-{}", std::process::id());
+        let scratch = tempfile::tempdir().expect("temporary directory");
+        let tmp = scratch.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("TMPDIR for the lab");
+        let pid_file = scratch.path().join("pid");
+        // The inner shell writes its pid and becomes the lab (exec), so the pid is the lab's; the
+        // outer shell outlives it and shows the exit status and the terminal's modes.
+        let command = format!(
+            "TMPDIR={tmp} sh -c 'echo $$ > {pid}; exec {binary}'; echo mqlab exited with $?; \
+             stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
+             echo; echo end of report; sleep 60",
+            tmp = tmp.display(),
+            pid = pid_file.display(),
+        );
+        let started = tmux(&["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", &command]);
+        assert!(started.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&started.stderr));
+        let session = Session(name.clone());
+        session.wait_for("its first frame", |s| s.contains("Ledger") && s.contains("Producer"));
+        let entries = || std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(entries(), 1, "SIG{signal}: the lab keeps its logs in one temporary directory");
+
+        let pid = std::fs::read_to_string(&pid_file).expect("the lab's pid");
+        let killed = Command::new("kill").args([&format!("-{signal}"), pid.trim()]).status().expect("kill");
+        assert!(killed.success(), "kill -{signal} {pid}");
+        let screen = session.wait_for("the shell after the lab", |s| s.contains("end of report"));
+
+        let code = match signal {
+            "TERM" => 143,
+            "INT" => 130,
+            _ => 129,
+        };
+        assert!(screen.contains(&format!("mqlab exited with {code}")), "SIG{signal}:\n{screen}");
+        assert!(screen.contains("icanon echo"), "SIG{signal}: the terminal is still raw:\n{screen}");
+        assert!(!screen.contains("Ledger"), "SIG{signal}: the lab's screen is still shown:\n{screen}");
+        let format = |f: &str| {
+            let out = tmux(&["display-message", "-p", "-t", &name, f]);
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(format("#{alternate_on}"), "0", "SIG{signal}: still on the alternate screen");
+        assert_eq!(format("#{cursor_flag}"), "1", "SIG{signal}: the cursor is still hidden");
+        assert_eq!(entries(), 0, "SIG{signal}: the temporary directory is left behind");
+    }
 }

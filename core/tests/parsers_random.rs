@@ -31,7 +31,11 @@ fn case(test: &str, seed: u64, check: impl FnOnce(&mut fastrand::Rng) -> Result<
         Ok(Err(problem)) => problem,
         Err(panic) => format!(
             "panicked: {}",
-            panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
         ),
     };
     panic!("{problem}\nreproduce: MQLAB_SEED={seed} cargo test -p mqlab-core --test parsers_random {test}");
@@ -44,17 +48,65 @@ fn check_message(message: &str, input_len: usize) -> Result<(), String> {
     }
     if message.chars().count() > 1_000 && message.len() > input_len / 2 {
         let head: String = message.chars().take(160).collect();
-        return Err(format!("the message repeats the long input ({} characters): {head}…", message.chars().count()));
+        return Err(format!(
+            "the message repeats the long input ({} characters): {head}…",
+            message.chars().count()
+        ));
     }
     Ok(())
 }
 
 const WORDS: &[&str] = &[
-    "send", "step", "run", "back", "set", "crash", "restart", "drop", "next", "partition", "heal", "fail",
-    "promote", "replica", "broker", "producer", "consumer", "process", "power", "disk", "request",
-    "response", "delivery", "commit", "broker.flush", "sync", "async", "producer.retries", "on", "off",
-    "consumer.mode", "0", "1", "3", "10000", "10001", "-1", "18446744073709551616", "1e3", "0x10", ";",
-    ";;", " ", "\t", "\u{1b}[2J", "\u{0}", "同步", "\u{202e}", "SEND", "Send",
+    "send",
+    "step",
+    "run",
+    "back",
+    "set",
+    "crash",
+    "restart",
+    "drop",
+    "next",
+    "partition",
+    "heal",
+    "fail",
+    "promote",
+    "replica",
+    "broker",
+    "producer",
+    "consumer",
+    "process",
+    "power",
+    "disk",
+    "request",
+    "response",
+    "delivery",
+    "commit",
+    "broker.flush",
+    "sync",
+    "async",
+    "producer.retries",
+    "on",
+    "off",
+    "consumer.mode",
+    "0",
+    "1",
+    "3",
+    "10000",
+    "10001",
+    "-1",
+    "18446744073709551616",
+    "1e3",
+    "0x10",
+    ";",
+    ";;",
+    " ",
+    "\t",
+    "\u{1b}[2J",
+    "\u{0}",
+    "同步",
+    "\u{202e}",
+    "SEND",
+    "Send",
 ];
 
 fn random_line(rng: &mut fastrand::Rng) -> String {
@@ -80,7 +132,8 @@ fn random_command_lines_are_parsed_or_refused_cleanly() {
             match parse_line(&line) {
                 Ok(commands) => {
                     for c in commands {
-                        let again = parse_command(&c.to_string()).map_err(|e| format!("`{c}` does not parse back: {e}"))?;
+                        let again = parse_command(&c.to_string())
+                            .map_err(|e| format!("`{c}` does not parse back: {e}"))?;
                         if again != c {
                             return Err(format!("`{line}`: `{c}` prints as `{c}` but parses as `{again}`"));
                         }
@@ -164,7 +217,10 @@ fn mutated_scenarios_are_parsed_or_refused_with_file_and_line() {
                 Err(e) => {
                     let lines = text.lines().count() + 1;
                     if e.file != "s.toml" || e.line == 0 || e.line > lines {
-                        return Err(format!("{name} mutated: the error names line {} of {lines}: {e}", e.line));
+                        return Err(format!(
+                            "{name} mutated: the error names line {} of {lines}: {e}",
+                            e.line
+                        ));
                     }
                     check_message(&e.to_string(), text.len())
                 }
@@ -190,7 +246,10 @@ fn mutated_lessons_are_parsed_or_refused_with_file_and_line() {
                 Err(e) => {
                     let lines = text.lines().count() + 1;
                     if e.file != "l.toml" || e.line == 0 || e.line > lines {
-                        return Err(format!("{name} mutated: the error names line {} of {lines}: {e}", e.line));
+                        return Err(format!(
+                            "{name} mutated: the error names line {} of {lines}: {e}",
+                            e.line
+                        ));
                     }
                     check_message(&e.to_string(), text.len())
                 }

@@ -20,7 +20,7 @@ pub mod shortcuts;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use mqlab_core::lesson::Lang;
+use mqlab_core::lesson::{Lang, Lesson};
 use mqlab_core::session::SessionConfig;
 
 pub use app::LabApp;
@@ -29,8 +29,8 @@ pub use app::LabApp;
 #[derive(Debug, Clone, Default)]
 pub struct GuiOptions {
     pub session: SessionConfig,
-    /// A lesson to open at start.
-    pub lesson: Option<String>,
+    /// A lesson to open at start (shipped, or read from a file).
+    pub lesson: Option<Lesson>,
     pub lang: Lang,
     /// Start in presenter mode.
     pub presenter: bool,

@@ -199,7 +199,7 @@ fn a_lesson_asks_its_question_before_the_step_runs() {
     else {
         panic!("some lesson has a question");
     };
-    let mut h = lab(GuiOptions { lesson: Some(lesson.id.clone()), ..Default::default() });
+    let mut h = lab(GuiOptions { lesson: Some(lesson.clone()), ..Default::default() });
     h.run();
     for _ in 0..index {
         h.key_press(egui::Key::PageDown);

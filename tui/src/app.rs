@@ -189,13 +189,8 @@ impl App {
             ui: Ui::new(view, options.lang, theme),
             quit: false,
         };
-        if let Some(id) = options.lesson {
-            let lessons = app.lessons();
-            let Some(index) = lessons.iter().position(|l| l.id == id) else {
-                let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
-                return Err(io_error(format!("unknown lesson `{id}`; lessons are: {}", ids.join(", "))));
-            };
-            app.start_lesson(index);
+        if let Some(lesson) = options.lesson {
+            app.start_lesson_run(lesson);
         }
         Ok(app)
     }
@@ -603,6 +598,11 @@ impl App {
 
     fn start_lesson(&mut self, index: usize) {
         let Some(lesson) = self.lessons().get(index).cloned() else { return };
+        self.start_lesson_run(lesson);
+    }
+
+    /// Starts a lesson, shipped or read from a file.
+    fn start_lesson_run(&mut self, lesson: Lesson) {
         let config =
             SessionConfig { seed: lesson.seed, settings: lesson.settings.clone(), ..self.config.clone() };
         match open_session(config, self.ui.lang) {

@@ -14,9 +14,11 @@ pub mod lessons;
 pub mod widgets;
 
 use std::io;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use mqlab_core::lesson::Lang;
+use mqlab_core::lesson::{Lang, Lesson};
 use mqlab_core::session::SessionConfig;
 use ratatui::crossterm::event::{self, Event};
 
@@ -27,29 +29,74 @@ use crate::widgets::theme::Theme;
 #[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
     pub session: SessionConfig,
-    /// A lesson to open at start.
-    pub lesson: Option<String>,
+    /// A lesson to open at start (shipped, or read from a file).
+    pub lesson: Option<Lesson>,
     pub lang: Lang,
 }
 
-/// Runs the terminal lab until the user quits. The terminal is restored on return and after a
-/// panic (`ratatui::run`). A frame is drawn only after input, a play tick or a resize: while
-/// paused the loop sleeps in `event::read`.
+/// The signals that end the lab from outside (`kill`, a closed terminal): it stops at its next
+/// turn, restores the terminal and removes its temporary directory, then dies of the signal.
+const STOP_SIGNALS: [i32; 3] =
+    [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+
+/// How often a paused lab looks whether a stop signal came (it otherwise waits for a key).
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Records which stop signal came (0: none). A second one while the first is being handled
+/// ends the process at once.
+fn watch_stop_signals() -> io::Result<Arc<AtomicUsize>> {
+    let stop = Arc::new(AtomicUsize::new(0));
+    for signal in STOP_SIGNALS {
+        let signalled = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&signalled))?;
+        signal_hook::flag::register(signal, signalled)?;
+        signal_hook::flag::register_usize(signal, Arc::clone(&stop), signal as usize)?;
+    }
+    Ok(stop)
+}
+
+/// Runs the terminal lab until the user quits. The terminal is restored on return, after a
+/// panic (`ratatui::run`) and after SIGTERM, SIGINT or SIGHUP, which end the process as the
+/// signal would once the lab is cleaned up. A frame is drawn only after input, a play tick or a
+/// resize: while paused the loop waits in `event::poll`.
 pub fn run(options: TuiOptions) -> io::Result<()> {
-    let mut app = App::new(options, Theme::from_env())?;
+    let stop = watch_stop_signals()?;
+    let app = App::new(options, Theme::from_env())?;
+    let result = run_app(app, &stop);
+    // The app (with its session and temporary directory) is gone and the terminal restored.
+    match stop.load(Ordering::SeqCst) {
+        0 => result,
+        signal => {
+            signal_hook::low_level::emulate_default_handler(signal as i32)?;
+            result
+        }
+    }
+}
+
+fn run_app(mut app: App, stop: &AtomicUsize) -> io::Result<()> {
     ratatui::run(|terminal| {
         let mut next_tick: Option<Instant> = None;
         loop {
+            if stop.load(Ordering::SeqCst) != 0 {
+                return Ok(());
+            }
             terminal.draw(|frame| app.render(frame))?;
-            let event = match app.tick_interval() {
-                None => {
-                    next_tick = None;
-                    Some(event::read()?)
+            let event = loop {
+                if stop.load(Ordering::SeqCst) != 0 {
+                    return Ok(());
                 }
-                Some(interval) => {
-                    let due = *next_tick.get_or_insert_with(|| Instant::now() + interval);
-                    let wait = due.saturating_duration_since(Instant::now());
-                    if event::poll(wait)? { Some(event::read()?) } else { None }
+                let due = app
+                    .tick_interval()
+                    .map(|interval| *next_tick.get_or_insert_with(|| Instant::now() + interval));
+                if due.is_none() {
+                    next_tick = None;
+                }
+                let wait = due.map_or(SIGNAL_CHECK, |due| due.saturating_duration_since(Instant::now()));
+                if event::poll(wait.min(SIGNAL_CHECK))? {
+                    break Some(event::read()?);
+                }
+                if due.is_some_and(|due| Instant::now() >= due) {
+                    break None;
                 }
             };
             match event {
