@@ -103,7 +103,7 @@ impl Snapshots {
             let newest = self.kept.len() - 1;
             let mut index = 0;
             self.kept.retain(|_| {
-                let keep = index == 0 || (newest - index) % 2 == 0;
+                let keep = index == 0 || (newest - index).is_multiple_of(2);
                 index += 1;
                 keep
             });
@@ -254,12 +254,13 @@ impl Session {
         saved: Option<Vec<(u64, Input)>>,
         low: (u64, usize),
     ) -> Result<(), SessionError> {
-        let went_back = saved.is_some();
+        // Whether the line changed anything: every change is a step or a recorded input.
+        let changed = saved.is_some() || self.world.step() != step || self.inputs.len() != inputs;
         match saved {
             Some(saved) => self.inputs = saved,
             None => self.inputs.truncate(inputs),
         }
-        if went_back || self.world.step() != step || self.inputs.len() != inputs {
+        if changed {
             // Only snapshots of the shared history can be restored into the world as it is now.
             self.snapshots.forget_after(low.0, low.1);
             self.rebuild_to(step, inputs)?;
