@@ -12,28 +12,41 @@ use std::time::Duration;
 const ATTEMPTS: usize = 100;
 const PAUSE: Duration = Duration::from_millis(200);
 
-fn tmux(args: &[&str]) -> Output {
-    Command::new("tmux").args(args).output().expect("tmux runs")
+/// Runs tmux on its own server (socket `name`), so tests running side by side never share one
+/// (a server exits with its last session).
+fn tmux_on(name: &str, args: &[&str]) -> Output {
+    Command::new("tmux").args(["-L", name]).args(args).output().expect("tmux runs")
 }
 
-/// Kills the tmux session however the test ends.
+/// Starts a detached 120×40 tmux session named `name`, on its own server, running `command`.
+fn start(name: &str, command: &str) -> Session {
+    let started = tmux_on(name, &["new-session", "-d", "-s", name, "-x", "120", "-y", "40", command]);
+    assert!(started.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&started.stderr));
+    Session(name.to_owned())
+}
+
+/// Kills the tmux session (and so its server) however the test ends.
 struct Session(String);
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = tmux(&["kill-session", "-t", &self.0]);
+        let _ = self.tmux(&["kill-server"]);
     }
 }
 
 impl Session {
+    fn tmux(&self, args: &[&str]) -> Output {
+        tmux_on(&self.0, args)
+    }
+
     fn capture(&self) -> String {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.0]).stdout).into_owned()
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.0]).stdout).into_owned()
     }
 
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", self.0.as_str()];
         args.extend_from_slice(keys);
-        assert!(tmux(&args).status.success(), "tmux send-keys {keys:?}");
+        assert!(self.tmux(&args).status.success(), "tmux send-keys {keys:?}");
     }
 
     /// Polls the screen until `done` holds; panics with the last screen if it never does.
@@ -61,9 +74,7 @@ fn a_loss_and_its_cause_show_in_a_real_terminal() {
     // The shell line outlives the lab, so a failure to start (or the exit code) stays readable.
     let command =
         format!("{binary} --data-dir {}; echo mqlab exited with $?; sleep 60", data.path().display());
-    let started = tmux(&["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", &command]);
-    assert!(started.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&started.stderr));
-    let session = Session(name);
+    let session = start(&name, &command);
 
     // Keys are sent only once the lab is drawn, so none reach a terminal not yet in raw mode.
     session.wait_for("its first frame", |s| s.contains("Ledger") && s.contains("Producer"));
@@ -122,9 +133,7 @@ fn a_signal_from_outside_restores_the_terminal_and_removes_the_temporary_directo
             tmp = tmp.display(),
             pid = pid_file.display(),
         );
-        let started = tmux(&["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", &command]);
-        assert!(started.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&started.stderr));
-        let session = Session(name.clone());
+        let session = start(&name, &command);
         session.wait_for("its first frame", |s| s.contains("Ledger") && s.contains("Producer"));
         let entries = || std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
         assert_eq!(entries(), 1, "SIG{signal}: the lab keeps its logs in one temporary directory");
@@ -143,7 +152,7 @@ fn a_signal_from_outside_restores_the_terminal_and_removes_the_temporary_directo
         assert!(screen.contains("icanon echo"), "SIG{signal}: the terminal is still raw:\n{screen}");
         assert!(!screen.contains("Ledger"), "SIG{signal}: the lab's screen is still shown:\n{screen}");
         let format = |f: &str| {
-            let out = tmux(&["display-message", "-p", "-t", &name, f]);
+            let out = session.tmux(&["display-message", "-p", "-t", &name, f]);
             String::from_utf8_lossy(&out.stdout).trim().to_owned()
         };
         assert_eq!(format("#{alternate_on}"), "0", "SIG{signal}: still on the alternate screen");
