@@ -5,7 +5,7 @@
 //! the world (with the step at which each was applied), so `back` can rebuild any earlier step by
 //! replaying them: same seed, same inputs, same trace. Replay starts from the nearest snapshot of
 //! the world (one every [`SNAPSHOT_EVERY`] steps or more, [`MAX_SNAPSHOTS`] at most), so going
-//! back costs the same at step 100 and at step 100,000.
+//! back costs about the same at step 10,000 and at step 100,000.
 //!
 //! A line of commands is all or nothing: when one of its commands is refused, the session is
 //! put back exactly as it was before the line, whatever the line did before (a `back` included).
@@ -50,7 +50,7 @@ pub const RECENT_EVENTS: usize = 50;
 
 /// Steps between two snapshots of the world, at first (the spacing doubles when the snapshots
 /// would exceed [`MAX_SNAPSHOTS`] or [`SNAPSHOT_BUDGET_BYTES`]).
-pub const SNAPSHOT_EVERY: u64 = 1_000;
+pub const SNAPSHOT_EVERY: u64 = 10_000;
 /// The most snapshots a session keeps.
 pub const MAX_SNAPSHOTS: usize = 32;
 /// The most bytes the snapshots of a session keep, roughly.
@@ -463,6 +463,11 @@ impl Session {
     /// How this session's world was built.
     pub fn config(&self) -> &SessionConfig {
         &self.config
+    }
+
+    /// The temporary directory the session made for its files (removed when it ends), if any.
+    pub fn temporary_dir(&self) -> Option<&Path> {
+        self._temp.as_ref().map(tempfile::TempDir::path)
     }
 
     /// Where the broker's and replica's files live (`mem` for the memory backing).

@@ -79,7 +79,15 @@ struct Trimmed {
 
 impl Trimmed {
     fn of(bytes: &[u8]) -> Self {
-        let used = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        // Whole blocks first (an OR over a block vectorizes), then the last block byte by byte.
+        const BLOCK: usize = 64;
+        let used = match bytes.chunks(BLOCK).rposition(|block| block.iter().fold(0, |a, b| a | b) != 0) {
+            None => 0,
+            Some(last) => {
+                let start = last * BLOCK;
+                start + bytes[start..].iter().rposition(|b| *b != 0).map_or(0, |i| i + 1)
+            }
+        };
         Trimmed { len: bytes.len(), bytes: bytes[..used].to_vec() }
     }
 
