@@ -160,3 +160,34 @@ fn a_signal_from_outside_restores_the_terminal_and_removes_the_temporary_directo
         assert_eq!(entries(), 0, "SIG{signal}: the temporary directory is left behind");
     }
 }
+
+#[test]
+fn a_closed_terminal_ends_the_lab_and_removes_the_temporary_directory() {
+    if !have_tmux() {
+        return;
+    }
+    let binary = env!("CARGO_BIN_EXE_mqlab");
+    let name = format!("mqlab-hangup-{}", std::process::id());
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("TMPDIR for the lab");
+    let pid_file = scratch.path().join("pid");
+    let command = format!("TMPDIR={} sh -c 'echo $$ > {}; exec {binary}'", tmp.display(), pid_file.display());
+    let session = start(&name, &command);
+    session.wait_for("its first frame", |s| s.contains("Ledger") && s.contains("Producer"));
+    let pid = std::fs::read_to_string(&pid_file).expect("the lab's pid").trim().to_owned();
+    // Closing the terminal: SIGHUP, and every later read of the terminal ends at once.
+    drop(session);
+    let alive = || Command::new("kill").args(["-0", &pid]).output().is_ok_and(|o| o.status.success());
+    let mut ended = false;
+    for _ in 0..ATTEMPTS {
+        if !alive() {
+            ended = true;
+            break;
+        }
+        sleep(PAUSE);
+    }
+    assert!(ended, "the lab (pid {pid}) still runs after its terminal closed");
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the temporary directory is left behind");
+}

@@ -171,6 +171,7 @@ pub struct App {
 fn open_session(config: SessionConfig, lang: Lang) -> Result<Session, mqlab_core::session::SessionError> {
     let mut session = Session::new(config)?;
     session.set_language(lang)?;
+    crate::track_temporary_dir(session.temporary_dir());
     Ok(session)
 }
 

@@ -14,13 +14,15 @@ pub mod lessons;
 pub mod widgets;
 
 use std::io;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mqlab_core::lesson::{Lang, Lesson};
 use mqlab_core::session::SessionConfig;
 use ratatui::crossterm::event::{self, Event};
+use signal_hook::iterator::Signals;
 
 use crate::app::{App, Msg};
 use crate::widgets::theme::Theme;
@@ -42,6 +44,39 @@ const STOP_SIGNALS: [i32; 3] =
 /// How often a paused lab looks whether a stop signal came (it otherwise waits for a key).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// How long the lab has to stop by itself after a stop signal before the watchdog ends it.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// The temporary directory of the session the lab shows now (opening a lesson makes a new
+/// session), for the watchdog.
+static TEMPORARY_DIR: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Records the temporary directory of the session now shown.
+pub(crate) fn track_temporary_dir(dir: Option<&Path>) {
+    if let Ok(mut tracked) = TEMPORARY_DIR.lock() {
+        *tracked = dir.map(Path::to_owned);
+    }
+}
+
+/// The watchdog: when a stop signal comes and the lab has not ended [`STOP_GRACE`] later (a
+/// long command still running, or the terminal gone: crossterm then spins reading the closed
+/// terminal and never returns), it restores the terminal, removes the temporary directory and
+/// ends the process as the signal would.
+fn start_watchdog() -> io::Result<()> {
+    let mut signals = Signals::new(STOP_SIGNALS)?;
+    std::thread::spawn(move || {
+        let Some(signal) = signals.forever().next() else { return };
+        std::thread::sleep(STOP_GRACE);
+        let _ = ratatui::try_restore();
+        if let Some(dir) = TEMPORARY_DIR.lock().ok().and_then(|d| d.clone()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
+        signal_hook::low_level::exit(128 + signal);
+    });
+    Ok(())
+}
+
 /// Records which stop signal came (0: none). A second one while the first is being handled
 /// ends the process at once.
 fn watch_stop_signals() -> io::Result<Arc<AtomicUsize>> {
@@ -61,6 +96,7 @@ fn watch_stop_signals() -> io::Result<Arc<AtomicUsize>> {
 /// resize: while paused the loop waits in `event::poll`.
 pub fn run(options: TuiOptions) -> io::Result<()> {
     let stop = watch_stop_signals()?;
+    start_watchdog()?;
     let app = App::new(options, Theme::from_env())?;
     let result = run_app(app, &stop);
     // The app (with its session and temporary directory) is gone and the terminal restored.
