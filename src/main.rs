@@ -1,14 +1,20 @@
 //! The `mqlab` binary: parses the command line and hands over to the terminal lab, the desktop
 //! lab or a headless run. It owns no logic of its own; bad input ends here with one clear line
 //! on stderr and exit code 2.
+//!
+//! Output that cannot be written is not a crash: a closed pipe (`mqlab lessons verify | head -1`)
+//! ends quietly with exit code 141, as a program stopped by SIGPIPE; any other write error
+//! (a full disk) is one line on stderr and exit code 1.
 
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mqlab_core::lesson::{self, Lang};
+use mqlab_core::command::{ECHO_CHARS, shown};
+use mqlab_core::lesson::{self, Lang, Lesson};
 use mqlab_core::log::StorageKind;
-use mqlab_core::scenario::Scenario;
+use mqlab_core::scenario::{MAX_SEED, Scenario};
 use mqlab_core::session::{Session, SessionConfig};
 use mqlab_core::settings::Settings;
 use mqlab_core::text;
@@ -51,7 +57,8 @@ enum Cmd {
     },
     /// Run commands headless and print the ledger: mqlab exec 'send 3; crash broker power; run'
     Exec {
-        /// One line of `;`-separated commands.
+        /// One line of `;`-separated commands (never read as an option, even with a leading `-`).
+        #[arg(allow_hyphen_values = true)]
         commands: String,
         /// Print one JSON object instead of the table and trace.
         #[arg(long)]
@@ -84,7 +91,8 @@ enum LessonsCmd {
     List,
     /// Run every lesson (or one) headless and check every expectation.
     Verify {
-        /// A lesson id; all lessons when omitted.
+        /// A lesson id, or the path of a lesson file (FILE.toml); all lessons when omitted.
+        #[arg(value_name = "ID|FILE")]
         id: Option<String>,
     },
 }
@@ -92,8 +100,8 @@ enum LessonsCmd {
 /// How the world is built: used by every subcommand that runs one.
 #[derive(Debug, Args)]
 struct WorldArgs {
-    /// Seed of the deterministic simulator.
-    #[arg(long, global = true, default_value_t = 1)]
+    /// Seed of the deterministic simulator (0 to 2^63-1, as in scenario and lesson files).
+    #[arg(long, global = true, default_value_t = 1, value_parser = clap::value_parser!(u64).range(..=MAX_SEED))]
     seed: u64,
     /// Storage backing of the broker's and replica's logs.
     #[arg(long, global = true, value_enum, default_value_t = StorageArg::Mmap)]
@@ -114,8 +122,8 @@ struct WorldArgs {
 /// Options of the interactive labs.
 #[derive(Debug, Args, Clone)]
 struct FrontArgs {
-    /// Open this lesson at start (see `mqlab lessons list`).
-    #[arg(long, value_name = "ID")]
+    /// Open this lesson at start: an id (see `mqlab lessons list`) or a lesson file (FILE.toml).
+    #[arg(long, value_name = "ID|FILE")]
     lesson: Option<String>,
     /// Language of lessons and narration.
     #[arg(long, value_enum, default_value_t = LangArg::En)]
@@ -145,18 +153,70 @@ impl From<LangArg> for Lang {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("mqlab: {message}");
-            ExitCode::from(2)
-        }
+/// Why the binary stops without finishing.
+#[derive(Debug)]
+enum Failure {
+    /// Bad input or a refusal: one line, exit code 2.
+    Input(String),
+    /// The output could not be written.
+    Output(io::Error),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Input(message)
     }
 }
 
-fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+/// Writes one line on stderr, control characters escaped; a stderr that cannot be written
+/// (`2>/dev/full`) is left alone: the exit code still says what happened.
+fn complain(message: &str) {
+    let _ = writeln!(io::stderr(), "mqlab: {}", shown(message, usize::MAX));
+}
+
+/// Exit code of a program stopped by SIGPIPE (128 + 13): a reader that went away.
+const CLOSED_PIPE: u8 = 141;
+
+fn output_failed(e: &io::Error) -> ExitCode {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return ExitCode::from(CLOSED_PIPE);
+    }
+    complain(&format!("cannot write the output: {e}"));
+    ExitCode::FAILURE
+}
+
+/// Writes to stdout, flushed, so a write error surfaces here and not in a panic.
+fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Failure::Output)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout, errors to stderr (exit code 2).
+            return match e.print() {
+                Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+                Err(write) if e.use_stderr() => {
+                    drop(write);
+                    ExitCode::from(2)
+                }
+                Err(write) => output_failed(&write),
+            };
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(Failure::Input(message)) => {
+            complain(&message);
+            ExitCode::from(2)
+        }
+        Err(Failure::Output(e)) => output_failed(&e),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     let storage = match cli.world.storage {
         StorageArg::Mmap => StorageKind::Mmap,
         StorageArg::Mem => StorageKind::Mem,
@@ -171,7 +231,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             "{}: holds a session already; `run` starts a new one from its scenario: add --fresh to start \
              over (removing it), or give another --data-dir",
             dir.display()
-        ));
+        )
+        .into());
     }
     let config = |seed: u64, settings: Settings| SessionConfig {
         seed,
@@ -186,13 +247,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         }
         Some(Cmd::Gui { front, presenter, screenshot, script }) => {
             let front = merge(&cli.front, front);
-            check_lesson(front.lesson.as_deref())?;
+            let lesson = find_lesson(front.lesson.as_deref())?;
             if let Some(script) = &script {
                 mqlab_core::command::parse_line(script).map_err(|e| e.to_string())?;
             }
             let options = mqlab_gui::GuiOptions {
                 session: config(cli.world.seed, Settings::default()),
-                lesson: front.lesson,
+                lesson,
                 lang: front.lang.into(),
                 presenter,
                 screenshot,
@@ -203,23 +264,25 @@ fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         }
         Some(Cmd::Exec { commands, json, lang }) => {
             let lang = lang.unwrap_or(cli.front.lang).into();
-            headless(config(cli.world.seed, Settings::default()), std::slice::from_ref(&commands), json, lang)
+            let lines = [Line { text: commands, place: None }];
+            headless(config(cli.world.seed, Settings::default()), &lines, json, lang)
         }
         Some(Cmd::Run { file, json, lang }) => {
             let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{name}: cannot read: {e}"))?;
+            let text = mqlab_core::scenario::read_source(&file)?;
             let scenario = Scenario::parse(&text, &name).map_err(|e| e.to_string())?;
             let seed = scenario.seed.unwrap_or(cli.world.seed);
-            headless(
-                config(seed, scenario.settings),
-                &scenario.commands,
-                json,
-                lang.unwrap_or(cli.front.lang).into(),
-            )
+            let lines: Vec<Line> = scenario
+                .commands
+                .iter()
+                .zip(&scenario.command_lines)
+                .map(|(text, line)| Line { text: text.clone(), place: Some(format!("{name}:{line}")) })
+                .collect();
+            headless(config(seed, scenario.settings), &lines, json, lang.unwrap_or(cli.front.lang).into())
         }
         Some(Cmd::Lessons { action: LessonsCmd::List }) => {
             for lesson in lesson::builtin() {
-                println!("{:<24} {}  /  {}", lesson.id, lesson.title.en, lesson.title.zh);
+                out(&format!("{:<24} {}  /  {}\n", lesson.id, lesson.title.en, lesson.title.zh))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -232,29 +295,51 @@ fn merge(outer: &FrontArgs, inner: FrontArgs) -> FrontArgs {
     FrontArgs { lesson: inner.lesson.or_else(|| outer.lesson.clone()), lang: inner.lang }
 }
 
-fn check_lesson(id: Option<&str>) -> Result<(), String> {
-    let Some(id) = id else { return Ok(()) };
-    let lessons = lesson::builtin();
-    if lessons.iter().any(|l| l.id == id) {
-        return Ok(());
-    }
-    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
-    Err(format!("unknown lesson `{id}`; lessons are: {}", ids.join(", ")))
+/// The lesson `--lesson` names (an id or a file), checked before any window opens.
+fn find_lesson(arg: Option<&str>) -> Result<Option<Lesson>, String> {
+    arg.map(lesson::find).transpose()
 }
 
-fn tui(session: SessionConfig, front: &FrontArgs) -> Result<ExitCode, String> {
-    check_lesson(front.lesson.as_deref())?;
-    let options = mqlab_tui::TuiOptions { session, lesson: front.lesson.clone(), lang: front.lang.into() };
+fn tui(session: SessionConfig, front: &FrontArgs) -> Result<ExitCode, Failure> {
+    let lesson = find_lesson(front.lesson.as_deref())?;
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(Failure::Input(
+            "the terminal lab needs a terminal, and stdin or stdout is not one; for a run without \
+             one, use `mqlab exec 'send 3; run'` or `mqlab run FILE`"
+                .into(),
+        ));
+    }
+    let options = mqlab_tui::TuiOptions { session, lesson, lang: front.lang.into() };
     mqlab_tui::run(options).map_err(|e| format!("terminal: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line of commands and where it was written (a scenario file's `FILE:LINE`).
+struct Line {
+    text: String,
+    place: Option<String>,
+}
+
+impl Line {
+    /// How an error names this line: its place, and the line itself cut short.
+    fn refused(&self, why: impl std::fmt::Display) -> String {
+        let text = shown(&self.text, ECHO_CHARS);
+        match &self.place {
+            Some(place) => format!("{place}: `{text}`: {why}"),
+            None => format!("`{text}`: {why}"),
+        }
+    }
 }
 
 /// Builds a world, applies every line, and prints the result (the trace in `lang`; the JSON
 /// keeps its one vocabulary). All lines are parsed before any runs, so a bad line changes
 /// nothing.
-fn headless(config: SessionConfig, lines: &[String], json: bool, lang: Lang) -> Result<ExitCode, String> {
+fn headless(config: SessionConfig, lines: &[Line], json: bool, lang: Lang) -> Result<ExitCode, Failure> {
     for line in lines {
-        mqlab_core::command::parse_line(line).map_err(|e| e.to_string())?;
+        mqlab_core::command::parse_line(&line.text).map_err(|e| match &line.place {
+            Some(_) => line.refused(e),
+            None => e.to_string(),
+        })?;
     }
     let mut session = Session::new(config).map_err(|e| e.to_string())?;
     for line in session.opened() {
@@ -262,14 +347,14 @@ fn headless(config: SessionConfig, lines: &[String], json: bool, lang: Lang) -> 
     }
     session.set_language(lang).map_err(|e| e.to_string())?;
     for line in lines {
-        session.execute(line).map_err(|e| format!("`{line}`: {e}"))?;
+        session.execute(&line.text).map_err(|e| line.refused(e))?;
     }
     if json {
         let report = session.report();
-        let out = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        println!("{out}");
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        out(&format!("{text}\n"))?;
     } else {
-        print!("{}", text::render(&session));
+        out(&text::render(&session))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -294,20 +379,28 @@ fn start_over(dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-fn verify_lessons(id: Option<&str>) -> Result<ExitCode, String> {
-    check_lesson(id)?;
+fn verify_lessons(arg: Option<&str>) -> Result<ExitCode, Failure> {
+    let lessons = match arg {
+        Some(arg) if lesson::is_file_arg(arg) => vec![lesson::load_file(std::path::Path::new(arg))?],
+        Some(arg) => vec![lesson::find(arg)?],
+        None => lesson::builtin(),
+    };
     let mut failed = 0;
-    for lesson in lesson::builtin().iter().filter(|l| id.is_none_or(|id| l.id == id)) {
+    for lesson in &lessons {
         let failures = lesson.verify();
         let checks: usize = lesson.steps.iter().map(|s| s.expect.len()).sum();
         if failures.is_empty() {
-            println!("ok    {:<24} {} steps, {} expectations", lesson.id, lesson.steps.len(), checks);
+            out(&format!("ok    {:<24} {} steps, {} expectations\n", lesson.id, lesson.steps.len(), checks))?;
         } else {
             failed += 1;
-            println!("FAIL  {:<24}", lesson.id);
+            let mut text = format!("FAIL  {:<24}\n", lesson.id);
             for f in failures {
-                println!("      step {}: expected {}, found {}", f.step, f.expectation, f.found);
+                text.push_str(&format!(
+                    "      step {}: expected {}, found {}\n",
+                    f.step, f.expectation, f.found
+                ));
             }
+            out(&text)?;
         }
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })

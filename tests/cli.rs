@@ -289,3 +289,133 @@ fn a_session_resumed_line_by_line_gives_the_trace_of_one_run() {
     let once = json_of(&mqlab(&["exec", &lines.join("; "), "--json", "--seed", "3", "--storage", "mem"]));
     assert_eq!(last["trace_digest"], once["trace_digest"]);
 }
+
+/// Runs `mqlab ARGS` through `sh -c` with the given redirections (`| head -1`, `> /dev/full`…)
+/// and returns the shell's output and the mqlab process's exit code (printed by the shell).
+fn shell(args: &str, redirect: &str) -> (Option<i32>, String, String) {
+    let binary = env!("CARGO_BIN_EXE_mqlab");
+    let script = format!("'{binary}' {args} {redirect}; echo exit=${{PIPESTATUS[0]}}");
+    let out = Command::new("bash").args(["-c", &script]).output().expect("bash runs");
+    let text = stdout(&out);
+    let code = text.lines().find_map(|l| l.strip_prefix("exit=")).and_then(|c| c.parse().ok());
+    (code, text, stderr(&out))
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    for args in ["exec 'send 10000; run' --storage mem", "lessons verify", "lessons list"] {
+        let (code, text, err) = shell(args, "| head -1");
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args}: {err}");
+        assert!(matches!(code, Some(0 | 141)), "{args}: exit {code:?}; {text}{err}");
+        assert_eq!(text.lines().count(), 2, "{args}: one line, then the exit code:\n{text}");
+    }
+}
+
+#[test]
+fn a_full_disk_under_stdout_or_stderr_is_an_exit_code_not_a_panic() {
+    for (args, redirect) in [
+        ("exec 'send 3; run' --storage mem", "> /dev/full"),
+        ("exec 'send 3; run' --storage mem --json", "> /dev/full"),
+        ("lessons list", "> /dev/full"),
+        ("--help", "> /dev/full"),
+        ("exec 'sned 3'", "2> /dev/full"),
+        ("exec 'send 3; run' --storage mem", "> /dev/full 2> /dev/full"),
+    ] {
+        let (code, _, err) = shell(args, redirect);
+        assert!(!err.contains("panicked"), "{args} {redirect}: {err}");
+        assert!(matches!(code, Some(1 | 2)), "{args} {redirect}: exit {code:?}; {err}");
+        if !redirect.contains("2>") {
+            assert!(err.contains("mqlab: cannot write the output: No space left on device"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn the_terminal_lab_without_a_terminal_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mqlab"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run mqlab");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with("mqlab: the terminal lab needs a terminal"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn commands_are_never_options() {
+    let err = refused(&["exec", "-h; send 1", "--storage", "mem"]);
+    assert!(err.contains("unknown command `-h`"), "{err}");
+    let err = refused(&["exec", "--json", "-x"]);
+    assert!(err.contains("unknown command `-x`"), "{err}");
+}
+
+#[test]
+fn seeds_have_one_range_on_the_command_line_and_in_files() {
+    let max = i64::MAX.to_string();
+    assert!(mqlab(&["exec", "send", "--storage", "mem", "--seed", &max]).status.success());
+    let too_big = (i64::MAX as u64 + 1).to_string();
+    let err = refused(&["exec", "send", "--storage", "mem", "--seed", &too_big]);
+    assert!(err.contains(&format!("0..={max}")), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", &format!("seed = {max}\ncommands = [\"send\"]\n"));
+    assert!(mqlab(&["run", &file, "--storage", "mem"]).status.success());
+    let file = write(dir.path(), "t.toml", "seed = -1\ncommands = [\"send\"]\n");
+    assert!(refused(&["run", &file]).contains(&format!("from 0 to {max}")));
+}
+
+#[test]
+fn a_refusal_inside_a_scenario_names_its_file_and_line_and_cuts_the_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "s.toml", "commands = [\n  \"send 1\",\n  \"restart broker\",\n]\n");
+    let err = refused(&["run", &file, "--storage", "mem"]);
+    assert!(err.contains("s.toml:3: `restart broker`: "), "{err}");
+
+    // A line of 900 kB whose 11th command is refused: 110,000 messages are too many.
+    let long = format!("{}{}", "send 10000; ".repeat(11), "heal; ".repeat(150_000));
+    let file = write(dir.path(), "long.toml", &format!("commands = [\n  \"{long}\",\n]\n"));
+    let err = refused(&["run", &file, "--storage", "mem"]);
+    assert!(err.len() < 400, "the echo is cut: {} bytes", err.len());
+    assert!(
+        err.contains("long.toml:2: `send 10000; send 10000;") && err.contains("… (900132 characters)`"),
+        "{err}"
+    );
+    assert!(err.contains("at most 100000 messages"), "{err}");
+}
+
+#[test]
+fn control_characters_and_bad_text_are_shown_escaped() {
+    let err = refused(&["exec", "crash \u{1b}[31mbroker", "--storage", "mem"]);
+    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}[31mbroker"), "{err}");
+    let err = refused(&["exec", "set broker.flush \u{7}", "--storage", "mem"]);
+    assert!(!err.contains('\u{7}'), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.toml");
+    std::fs::write(&file, b"commands = [\"send\"]\ntitle = \"caf\xe9\"\n").unwrap();
+    let err = refused(&["run", file.to_str().unwrap()]);
+    assert!(err.contains("latin1.toml:2: byte 13 of the line is not UTF-8"), "{err}");
+}
+
+#[test]
+fn files_that_are_not_regular_files_are_refused_without_reading_them() {
+    let err = refused(&["run", "/dev/zero"]);
+    assert!(err.contains("/dev/zero: not a regular file"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Opening a FIFO with no writer would block: the file kind is checked first.
+    let err = refused(&["run", fifo.to_str().unwrap()]);
+    assert!(err.contains("not a regular file"), "{err}");
+    let err = refused(&["lessons", "verify", fifo.to_str().unwrap()]);
+    assert!(err.contains("not a regular file"), "{err}");
+    let big = write(dir.path(), "big.toml", &"#".repeat(2 << 20));
+    assert!(refused(&["run", &big]).contains("at most 1048576 bytes"));
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "plain", "x");
+    let err = refused(&["exec", "send", "--data-dir", &file]);
+    assert!(err.contains("a file with this name exists, not a directory"), "{err}");
+}

@@ -11,12 +11,50 @@ use crate::settings::{self, SettingError};
 
 /// The most messages one `send` may create.
 pub const MAX_SEND: u64 = 10_000;
+/// The most messages one session may create, all its `send`s together.
+pub const MAX_MESSAGES: u64 = 100_000;
 /// The most events one `step` may process.
 pub const MAX_STEP: u64 = 1_000_000;
 /// The most virtual milliseconds one `run MS` may cover (7 days: beyond the whole retry ladder).
 pub const MAX_RUN_MS: u64 = 7 * 24 * 3600 * 1000;
 /// The most failures one `fail next` may arm.
 pub const MAX_FAIL: u64 = 1_000;
+/// The longest command (between two `;`), in characters; the longest valid one is far shorter.
+pub const MAX_COMMAND_CHARS: usize = 200;
+/// How much of the user's input an error message repeats, in characters.
+pub const ECHO_CHARS: usize = 60;
+
+/// An error message as shown: every `quoted` piece of the user's text in it cut after
+/// [`ECHO_CHARS`] characters, and control characters escaped everywhere.
+pub fn shown_message(message: &str) -> String {
+    let mut out = String::new();
+    for (i, piece) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd pieces are between backquotes (an unpaired last one is cut too: it is user text).
+        out.push_str(&shown(piece, if i % 2 == 1 { ECHO_CHARS } else { usize::MAX }));
+    }
+    out
+}
+
+/// The user's text as an error message repeats it: control characters escaped (`\u{1b}`,
+/// `\n`…), and cut after `max_chars` characters with `…` and how long it was.
+pub fn shown(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push_str(&format!("… ({} characters)", text.chars().count()));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// What a crash destroys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -137,6 +175,8 @@ pub const FORMS: &[(&str, &str)] = &[
 pub enum ParseError {
     #[error("empty command; commands are: {}", verbs())]
     Empty,
+    #[error("`{got}`: a command is at most {max} characters", max = MAX_COMMAND_CHARS)]
+    TooLong { got: String },
     #[error("unknown command `{verb}`; commands are: {}", verbs())]
     UnknownVerb { verb: String },
     #[error("`{got}`: expected `{form}`")]
@@ -159,6 +199,7 @@ impl ParseError {
         }
         match self {
             ParseError::Empty => format!("命令为空；可用的命令：{}", verbs()),
+            ParseError::TooLong { got } => format!("`{got}`：一条命令最多 {MAX_COMMAND_CHARS} 个字符"),
             ParseError::UnknownVerb { verb } => format!("未知命令 `{verb}`；可用的命令：{}", verbs()),
             ParseError::BadForm { got, form } => format!("`{got}`：应写作 `{form}`"),
             ParseError::OutOfRange { got, what, min, max } => {
@@ -202,11 +243,14 @@ pub fn parse_line(line: &str) -> Result<Vec<Command>, ParseError> {
 
 /// Parses a single command (no `;`).
 pub fn parse_command(text: &str) -> Result<Command, ParseError> {
+    if text.chars().nth(MAX_COMMAND_CHARS).is_some() {
+        return Err(ParseError::TooLong { got: shown(text.trim(), ECHO_CHARS) });
+    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let Some((&verb, args)) = words.split_first() else {
         return Err(ParseError::Empty);
     };
-    let got = words.join(" ");
+    let got = shown(&words.join(" "), ECHO_CHARS);
     let bad_form = || ParseError::BadForm { got: got.clone(), form: form_of(verb) };
     let count = |arg: Option<&&str>, what: &'static str, default: u64, min: u64, max: u64| {
         let Some(arg) = arg else { return Ok(default) };
@@ -214,7 +258,8 @@ pub fn parse_command(text: &str) -> Result<Command, ParseError> {
         let n: u64 = arg.parse().map_err(|_| out_of_range())?;
         if (min..=max).contains(&n) { Ok(n) } else { Err(out_of_range()) }
     };
-    let node = |name: &str| Node::from_name(name).ok_or_else(|| ParseError::UnknownNode(name.to_owned()));
+    let node =
+        |name: &str| Node::from_name(name).ok_or_else(|| ParseError::UnknownNode(shown(name, ECHO_CHARS)));
 
     let command = match (verb, args) {
         ("send", [] | [_]) => Command::Send(count(args.first(), "N", 1, 1, MAX_SEND)?),
@@ -224,9 +269,13 @@ pub fn parse_command(text: &str) -> Result<Command, ParseError> {
         ("back", [] | [_]) => Command::Back(count(args.first(), "N", 1, 1, MAX_STEP)?),
         ("set", [key, value]) => {
             let spec = settings::spec(key)
-                .ok_or_else(|| ParseError::from(SettingError::UnknownKey { key: (*key).to_owned() }))?;
-            // Validate against a scratch copy so a bad value is refused at parse time.
-            settings::Settings::default().set(spec.key, value).map_err(ParseError::from)?;
+                .ok_or_else(|| ParseError::from(SettingError::UnknownKey { key: shown(key, ECHO_CHARS) }))?;
+            // Validate against a scratch copy so a bad value is refused at parse time. The value
+            // is checked as an error would repeat it (escaped, cut): the same for every valid
+            // value, and no control characters or long text in the message for a bad one.
+            settings::Settings::default()
+                .set(spec.key, &shown(value, ECHO_CHARS))
+                .map_err(ParseError::from)?;
             Command::Set { key: spec.key, value: (*value).to_owned() }
         }
         ("crash", [name]) => Command::Crash(node(name)?, CrashKind::Process),
@@ -257,7 +306,7 @@ pub fn parse_command(text: &str) -> Result<Command, ParseError> {
             | "fail" | "promote",
             _,
         ) => return Err(bad_form()),
-        _ => return Err(ParseError::UnknownVerb { verb: verb.to_owned() }),
+        _ => return Err(ParseError::UnknownVerb { verb: shown(verb, ECHO_CHARS) }),
     };
     Ok(command)
 }
@@ -323,5 +372,22 @@ mod tests {
             parse_command("send -1").unwrap_err().to_string(),
             "`send -1`: N must be an integer from 1 to 10000"
         );
+    }
+
+    #[test]
+    fn refusals_escape_control_characters_and_cut_long_input() {
+        assert_eq!(
+            parse_command("crash \u{1b}[2Jbroker").unwrap_err().to_string(),
+            "unknown node `\\u{1b}[2Jbroker`; nodes are: producer, broker, replica, consumer"
+        );
+        assert!(
+            parse_command("se\u{7}nd 1").unwrap_err().to_string().starts_with("unknown command `se\\u{7}nd`")
+        );
+        let long = format!("send {}", "1".repeat(1 << 20));
+        let e = parse_line(&long).unwrap_err().to_string();
+        assert!(e.len() < 200, "{e}");
+        assert!(e.ends_with("… (1048581 characters)`: a command is at most 200 characters"), "{e}");
+        let e = parse_command(&format!("{} 1", "x".repeat(150))).unwrap_err().to_string();
+        assert!(e.contains("… (150 characters)"), "{e}");
     }
 }

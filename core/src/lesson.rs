@@ -255,6 +255,36 @@ pub fn load_cards() -> Result<Vec<Card>, LessonError> {
     Card::parse_all(CARDS_FILE.1, &format!("lessons/{}", CARDS_FILE.0), &ids)
 }
 
+/// Reads and checks a lesson file a user wrote (see `lessons/README.md`); errors name the file,
+/// the line and the key, as for the shipped lessons.
+pub fn load_file(path: &std::path::Path) -> Result<Lesson, String> {
+    let text = crate::scenario::read_source(path)?;
+    Lesson::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
+}
+
+/// Whether `arg` names a lesson file rather than a shipped lesson: it ends in `.toml` or is a
+/// path (a lesson id has neither dots nor slashes).
+pub fn is_file_arg(arg: &str) -> bool {
+    arg.ends_with(".toml") || arg.contains('/') || arg.contains('.')
+}
+
+/// The lesson `arg` names: a shipped lesson by id, or a lesson file by path.
+pub fn find(arg: &str) -> Result<Lesson, String> {
+    if is_file_arg(arg) {
+        return load_file(std::path::Path::new(arg));
+    }
+    let lessons = builtin();
+    if let Some(lesson) = lessons.iter().find(|l| l.id == arg) {
+        return Ok(lesson.clone());
+    }
+    let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+    Err(format!(
+        "unknown lesson `{}`; lessons are: {}; or give the path of a lesson file (FILE.toml)",
+        crate::command::shown(arg, crate::command::ECHO_CHARS),
+        ids.join(", ")
+    ))
+}
+
 /// The lessons shipped in the binary, in teaching order.
 ///
 /// The files are compiled in and every one is parsed by the tests, so a failure here is a bug in

@@ -15,7 +15,10 @@
 //! Settings may be written as dotted keys (`broker.flush = "sync"`), as quoted keys
 //! (`"broker.flush" = "sync"`) or as nested tables (`[settings.broker]` then `flush = "sync"`).
 
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::ops::Range;
+use std::path::Path;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -26,6 +29,41 @@ use crate::settings::{SETTINGS, Settings};
 /// The top-level keys a scenario may have.
 const FIELDS: &str = "title, seed, settings, commands";
 
+/// The largest seed: a TOML integer (and `--seed`) goes up to 2^63-1.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// The largest scenario or lesson file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario or lesson file: a regular file (not a device, a FIFO or a directory) of at
+/// most [`MAX_FILE_BYTES`], in UTF-8. The error is one line naming the file (and the line, for
+/// text that is not UTF-8).
+pub fn read_source(path: &Path) -> Result<String, String> {
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{name}: not a regular file; give the path of a .toml file"));
+    }
+    let too_large = |len: u64| {
+        format!("{name}: {len} bytes or more; a file here may have at most {MAX_FILE_BYTES} bytes")
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = good.len() - good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        format!("{name}:{line}: byte {column} of the line is not UTF-8; save the file as UTF-8")
+    })
+}
+
 /// A parsed scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scenario {
@@ -34,6 +72,8 @@ pub struct Scenario {
     pub settings: Settings,
     /// Each entry is one line of `;`-separated commands, checked at parse time.
     pub commands: Vec<String>,
+    /// The line of the file each command line is written on.
+    pub command_lines: Vec<usize>,
 }
 
 /// A scenario file that could not be read.
@@ -66,7 +106,9 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         let (line, column) = line_col(self.text, span.start);
-        ScenarioError { file: self.file.to_owned(), line, column, message: message.into() }
+        // What the message repeats from the file is cut short, its control characters escaped.
+        let message = crate::command::shown_message(&message.into());
+        ScenarioError { file: self.file.to_owned(), line, column, message }
     }
 
     fn string(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<String, ScenarioError> {
@@ -78,7 +120,7 @@ impl Reader<'_> {
     }
 
     fn seed(&self, value: &Spanned<DeValue<'_>>) -> Result<u64, ScenarioError> {
-        let bad = || self.error(value.span(), "`seed` must be a whole number from 0 to 2^63-1");
+        let bad = || self.error(value.span(), format!("`seed` must be a whole number from 0 to {MAX_SEED}"));
         let int = value.get_ref().as_integer().ok_or_else(bad)?;
         let digits = int.as_str().replace('_', "");
         let n = i64::from_str_radix(&digits, int.radix()).map_err(|_| bad())?;
@@ -91,6 +133,7 @@ impl Reader<'_> {
         prefix: &str,
         table: &DeTable<'_>,
         settings: &mut Settings,
+        seen: &mut BTreeMap<String, usize>,
     ) -> Result<(), ScenarioError> {
         for (key, value) in table.iter() {
             let name = if prefix.is_empty() {
@@ -100,7 +143,7 @@ impl Reader<'_> {
             };
             let text = match value.get_ref() {
                 DeValue::Table(inner) => {
-                    self.settings(&name, inner, settings)?;
+                    self.settings(&name, inner, settings, seen)?;
                     continue;
                 }
                 DeValue::String(s) => s.to_string(),
@@ -123,12 +166,20 @@ impl Reader<'_> {
                     format!("unknown setting `{name}`; settings are: {}", keys.join(", ")),
                 ));
             }
+            let (line, _) = line_col(self.text, key.span().start);
+            if let Some(other) = seen.insert(name.clone(), line) {
+                let (a, b) = (other.min(line), other.max(line));
+                return Err(self.error(
+                    key.span(),
+                    format!("setting `{name}` is given twice, on lines {a} and {b}; keep one of the two"),
+                ));
+            }
             settings.set(&name, &text).map_err(|e| self.error(value.span(), e.to_string()))?;
         }
         Ok(())
     }
 
-    fn commands(&self, value: &Spanned<DeValue<'_>>) -> Result<Vec<String>, ScenarioError> {
+    fn commands(&self, value: &Spanned<DeValue<'_>>) -> Result<Vec<(String, usize)>, ScenarioError> {
         let not_list =
             || self.error(value.span(), "`commands` must be a list of strings, e.g. [\"send 3\", \"run\"]");
         let list = value.get_ref().as_array().ok_or_else(not_list)?;
@@ -138,7 +189,7 @@ impl Reader<'_> {
                 self.error(item.span(), "each command must be a string, e.g. \"crash broker power\"")
             })?;
             parse_line(line).map_err(|e| self.error(item.span(), e.to_string()))?;
-            lines.push(line.to_owned());
+            lines.push((line.to_owned(), line_col(self.text, item.span().start).0));
         }
         Ok(lines)
     }
@@ -162,10 +213,10 @@ impl Scenario {
                     let table = value.get_ref().as_table().ok_or_else(|| {
                         reader.error(value.span(), "`settings` must be a table: [settings]")
                     })?;
-                    reader.settings("", table, &mut scenario.settings)?;
+                    reader.settings("", table, &mut scenario.settings, &mut BTreeMap::new())?;
                 }
                 "commands" => {
-                    scenario.commands = reader.commands(value)?;
+                    (scenario.commands, scenario.command_lines) = reader.commands(value)?.into_iter().unzip();
                     has_commands = true;
                 }
                 other => {
@@ -219,6 +270,38 @@ mod tests {
         assert!(e.starts_with("s.toml:1:"), "{e}");
         let e = error("seed = -1\ncommands = []\n");
         assert!(e.starts_with("s.toml:1:8:"), "{e}");
+    }
+
+    #[test]
+    fn two_spellings_of_one_setting_are_an_error() {
+        let e = error("commands = []\n[settings]\nbroker.flush = \"sync\"\n\"broker.flush\" = \"async\"\n");
+        assert!(e.contains(": setting `broker.flush` is given twice, on lines 3 and 4"), "{e}");
+        let e = error(
+            "commands = []\n[settings]\n\"broker.flush\" = \"sync\"\n[settings.broker]\nflush = \"async\"\n",
+        );
+        assert!(e.contains(": setting `broker.flush` is given twice, on lines 3 and 5"), "{e}");
+    }
+
+    #[test]
+    fn command_lines_are_kept_with_their_line() {
+        let s = Scenario::parse("seed = 1\ncommands = [\n  \"send 1\",\n  \"run\",\n]\n", "a.toml").unwrap();
+        assert_eq!(s.command_lines, [3, 4]);
+    }
+
+    #[test]
+    fn only_regular_utf8_files_of_bounded_size_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_source(dir.path()).unwrap_err();
+        assert!(e.ends_with("not a regular file; give the path of a .toml file"), "{e}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, b"seed = 1\ntitle = \"ab\xff\"\n").unwrap();
+        let e = read_source(&bad).unwrap_err();
+        assert!(e.ends_with("bad.toml:2: byte 12 of the line is not UTF-8; save the file as UTF-8"), "{e}");
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert!(read_source(&big).unwrap_err().contains("a file here may have at most 1048576 bytes"));
+        let e = read_source(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 
     #[test]

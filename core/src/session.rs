@@ -3,17 +3,22 @@
 //!
 //! Every command goes through [`Session::apply`]. The session records the inputs that changed
 //! the world (with the step at which each was applied), so `back` can rebuild any earlier step by
-//! replaying them into a fresh world: same seed, same inputs, same trace.
+//! replaying them: same seed, same inputs, same trace. Replay starts from the nearest snapshot of
+//! the world (one every [`SNAPSHOT_EVERY`] steps or more, [`MAX_SNAPSHOTS`] at most), so going
+//! back costs about the same at step 10,000 and at step 100,000.
+//!
+//! A line of commands is all or nothing: when one of its commands is refused, the session is
+//! put back exactly as it was before the line, whatever the line did before (a `back` included).
 
 use std::path::{Path, PathBuf};
 
-use crate::command::{Command, ParseError};
+use crate::command::{Command, MAX_MESSAGES, ParseError};
 use crate::ids::{MsgId, Node};
 use crate::journal::{self, DataDir, Journal};
 use crate::lesson::Lang;
 use crate::log::StorageKind;
 use crate::settings::Settings;
-use crate::sim::World;
+use crate::sim::{Snapshot, World};
 use crate::view::{Cause, Event, Journey, Report, ReportMessage, View};
 
 /// How to build a world.
@@ -46,6 +51,14 @@ pub enum SessionError {
 /// How many recent events a view carries.
 pub const RECENT_EVENTS: usize = 50;
 
+/// Steps between two snapshots of the world, at first (the spacing doubles when the snapshots
+/// would exceed [`MAX_SNAPSHOTS`] or [`SNAPSHOT_BUDGET_BYTES`]).
+pub const SNAPSHOT_EVERY: u64 = 10_000;
+/// The most snapshots a session keeps.
+pub const MAX_SNAPSHOTS: usize = 32;
+/// The most bytes the snapshots of a session keep, roughly.
+pub const SNAPSHOT_BUDGET_BYTES: usize = 256 << 20;
+
 /// An input that changed the world, and the step it was applied after.
 #[derive(Debug, Clone)]
 enum Input {
@@ -66,7 +79,7 @@ enum Input {
 
 /// The inputs of a session, remembering how far back they were cut since the journal last
 /// recorded them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Inputs {
     list: Vec<(u64, Input)>,
     /// The shortest the list was since the journal took its new entries.
@@ -138,6 +151,68 @@ impl Input {
     }
 }
 
+/// A snapshot and how many of the inputs it had seen.
+#[derive(Debug)]
+struct Kept {
+    snapshot: Snapshot,
+    inputs: usize,
+}
+
+/// The snapshots of a session, oldest first, each of the current history: the first is the
+/// world as it was built (step 0), never dropped.
+#[derive(Debug)]
+struct Snapshots {
+    kept: Vec<Kept>,
+    /// Steps between two snapshots now.
+    every: u64,
+}
+
+impl Snapshots {
+    fn new(world: &World) -> Result<Self, SessionError> {
+        let first = Kept { snapshot: world.snapshot().map_err(storage_err)?, inputs: 0 };
+        Ok(Snapshots { kept: vec![first], every: SNAPSHOT_EVERY })
+    }
+
+    /// Takes a snapshot if the last one is `every` steps behind; thins them out (every other
+    /// one, the first and the newest kept) and doubles the spacing when there are too many.
+    fn maybe_take(&mut self, world: &World, inputs: usize) -> Result<(), String> {
+        let last = self.kept.last().map_or(0, |k| k.snapshot.step());
+        if world.step() < last + self.every {
+            return Ok(());
+        }
+        self.kept.push(Kept { snapshot: world.snapshot()?, inputs });
+        while self.kept.len() > MAX_SNAPSHOTS
+            || (self.kept.len() > 2
+                && self.kept.iter().map(|k| k.snapshot.bytes()).sum::<usize>() > SNAPSHOT_BUDGET_BYTES)
+        {
+            let newest = self.kept.len() - 1;
+            let mut index = 0;
+            self.kept.retain(|_| {
+                let keep = index == 0 || (newest - index).is_multiple_of(2);
+                index += 1;
+                keep
+            });
+            self.every *= 2;
+        }
+        Ok(())
+    }
+
+    /// Drops the snapshots past `step` or past the first `inputs` inputs (the first stays).
+    fn forget_after(&mut self, step: u64, inputs: usize) {
+        let mut first = true;
+        self.kept.retain(|k| std::mem::take(&mut first) || (k.snapshot.step() <= step && k.inputs <= inputs));
+    }
+
+    /// The newest snapshot at or before `step` that had seen at most `inputs` inputs.
+    fn nearest(&self, step: u64, inputs: usize) -> &Kept {
+        self.kept
+            .iter()
+            .rev()
+            .find(|k| k.snapshot.step() <= step && k.inputs <= inputs)
+            .unwrap_or(&self.kept[0])
+    }
+}
+
 /// An interactive world with its history.
 #[derive(Debug)]
 pub struct Session {
@@ -147,6 +222,9 @@ pub struct Session {
     dir: PathBuf,
     world: World,
     inputs: Inputs,
+    snapshots: Snapshots,
+    /// Messages the recorded inputs sent (at most [`MAX_MESSAGES`]).
+    sent: u64,
     /// The language events and alerts are said in (English always; Chinese too when asked).
     lang: Lang,
     /// With a data directory: the lock on it and the journal, appended after every line.
@@ -196,6 +274,7 @@ impl Session {
             let journal =
                 data.start(config.seed, config.storage, &config.settings).map_err(SessionError::Storage)?;
             let world = Self::fresh(&config, dir, Lang::En)?;
+            let snapshots = Snapshots::new(&world)?;
             let dir = dir.clone();
             return Ok(Self {
                 config,
@@ -203,6 +282,8 @@ impl Session {
                 dir,
                 world,
                 inputs: Inputs::default(),
+                snapshots,
+                sent: 0,
                 lang: Lang::En,
                 data: Some((data, journal)),
                 opened: Vec::new(),
@@ -221,12 +302,15 @@ impl Session {
             }
         };
         let world = Self::fresh(&config, &dir, Lang::En)?;
+        let snapshots = Snapshots::new(&world)?;
         Ok(Self {
             config,
             _temp: temp,
             dir,
             world,
+            snapshots,
             inputs: Inputs::default(),
+            sent: 0,
             lang: Lang::En,
             data: None,
             opened: Vec::new(),
@@ -263,12 +347,15 @@ impl Session {
         };
         let world = Self::fresh(&config, &dir, Lang::En)?;
         let journal = data.append(kept).map_err(SessionError::Storage)?;
+        let snapshots = Snapshots::new(&world)?;
         let mut session = Self {
             config,
             _temp: None,
             dir,
             world,
             inputs,
+            snapshots,
+            sent: 0,
             lang: Lang::En,
             data: Some((data, journal)),
             opened: Vec::new(),
@@ -332,7 +419,9 @@ impl Session {
             return Ok(());
         }
         self.lang = lang;
-        self.rebuild(self.world.step())
+        // Every snapshot but the first (step 0, nothing said yet) speaks the old language.
+        self.snapshots.forget_after(0, 0);
+        self.rebuild_to(self.world.step(), self.inputs.len())
     }
 
     /// The language events and alerts are said in.
@@ -363,19 +452,43 @@ impl Session {
         let commands = crate::command::parse_line(line)?;
         let (step, inputs) = (self.world.step(), self.inputs.len());
         let before = self.world.trace().len() as u64;
+        // A `back` drops recorded inputs; they are kept here to be put back if the line fails.
+        let saved = commands.iter().any(|c| matches!(c, Command::Back(_))).then(|| self.inputs.clone());
+        // The earliest point of the history this line went back to: what is before it is shared
+        // by the history before the line and the one the line started.
+        let mut low = (step, inputs);
         for command in commands {
             if let Err(e) = self.apply_in_place(command) {
-                // All or nothing: rebuild the world as it was before this line, if it changed.
-                if self.world.step() != step || self.inputs.len() != inputs {
-                    self.inputs.truncate(inputs);
-                    self.rebuild(step)?;
-                }
+                self.undo_line(step, inputs, saved, low)?;
                 return Err(e);
             }
+            low = (low.0.min(self.world.step()), low.1.min(self.inputs.len()));
         }
         Ok((self.world.trace().len() as u64).saturating_sub(before))
     }
 
+    /// Puts the session back at `step` with its first `inputs` inputs (all of `saved`, when the
+    /// line went back), as it was before a line that failed.
+    fn undo_line(
+        &mut self,
+        step: u64,
+        inputs: usize,
+        saved: Option<Inputs>,
+        low: (u64, usize),
+    ) -> Result<(), SessionError> {
+        // Whether the line changed anything: every change is a step or a recorded input.
+        let changed = saved.is_some() || self.world.step() != step || self.inputs.len() != inputs;
+        match saved {
+            Some(saved) => self.inputs = saved,
+            None => self.inputs.truncate(inputs),
+        }
+        if changed {
+            // Only snapshots of the shared history can be restored into the world as it is now.
+            self.snapshots.forget_after(low.0, low.1);
+            self.rebuild_to(step, inputs)?;
+        }
+        Ok(())
+    }
     /// Applies one command; returns the events it caused.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, SessionError> {
         let start = self.world.trace().len();
@@ -399,10 +512,15 @@ impl Session {
                     if !self.world.step_one().map_err(storage_err)? {
                         break;
                     }
+                    self.snapshots.maybe_take(&self.world, self.inputs.len()).map_err(storage_err)?;
                 }
             }
             Command::Run(ms) => {
-                let (_, bound) = self.world.run(ms).map_err(storage_err)?;
+                let (snapshots, inputs) = (&mut self.snapshots, self.inputs.len());
+                let (_, bound) = self
+                    .world
+                    .run_observed(ms, &mut |world| snapshots.maybe_take(world, inputs))
+                    .map_err(storage_err)?;
                 if bound {
                     let at = self.world.trace().last().map_or(self.world.now(), |e| e.at_ms);
                     self.inputs.push((self.world.step() - 1, Input::Bound(at)));
@@ -415,8 +533,27 @@ impl Session {
             Command::Back(n) => self.back(n)?,
             command => {
                 let step = self.world.step();
+                let sends = match command {
+                    Command::Send(n) => n,
+                    _ => 0,
+                };
+                if self.sent + sends > MAX_MESSAGES {
+                    return Err(SessionError::Refused {
+                        en: format!(
+                            "`{command}`: a session holds at most {MAX_MESSAGES} messages and {} are sent; \
+                             go back or start over",
+                            self.sent
+                        ),
+                        zh: format!(
+                            "`{command}`：一个会话最多 {MAX_MESSAGES} 条消息，已发送 {} 条；请后退或重新开始",
+                            self.sent
+                        ),
+                    });
+                }
                 self.world.command(&command).map_err(storage_err)?.map_err(SessionError::refused)?;
                 self.inputs.push((step, Input::Command(command)));
+                self.sent += sends;
+                self.snapshots.maybe_take(&self.world, self.inputs.len()).map_err(storage_err)?;
             }
         }
         Ok(())
@@ -484,8 +621,8 @@ impl Session {
         self.world.trace()
     }
 
-    /// Rewinds `steps` events (same as the `back` command): rebuilds the world from the recorded
-    /// inputs up to the target step. The future is discarded.
+    /// Rewinds `steps` events (same as the `back` command): the world as it was right after
+    /// that step, before any command given there. The future is discarded.
     pub fn back(&mut self, steps: u64) -> Result<(), SessionError> {
         let target = self.world.step().saturating_sub(steps);
         let result = self.rebuild(target);
@@ -494,49 +631,89 @@ impl Session {
         recorded
     }
 
+    /// The world as it was right after step `target`, before any command given there; the
+    /// later inputs are discarded.
     fn rebuild(&mut self, target: u64) -> Result<(), SessionError> {
-        // The old world's files must be closed before the new one recreates them.
-        let placeholder =
-            World::new(self.config.seed, StorageKind::Mem, Path::new("mem"), Settings::default())
-                .map_err(storage_err)?;
-        drop(std::mem::replace(&mut self.world, placeholder));
-        let mut world = Self::fresh(&self.config, &self.dir, self.lang)?;
-        let mut kept = 0;
-        for (at, input) in &self.inputs {
-            if *at > target {
-                break;
-            }
-            while world.step() < *at {
-                if !world.step_one().map_err(storage_err)? {
+        let keep = self
+            .inputs
+            .iter()
+            .take_while(|(at, input)| *at < target || (*at == target && matches!(input, Input::ClockTo(_))))
+            .count();
+        self.snapshots.forget_after(target, keep);
+        self.rebuild_to(target, keep)
+    }
+
+    /// Rebuilds the world from the nearest snapshot: the first `keep` inputs, then steps up to
+    /// `target`. The later inputs are discarded.
+    fn rebuild_to(&mut self, target: u64, keep: usize) -> Result<(), SessionError> {
+        let base = self.snapshots.nearest(target, keep);
+        let mut applied = base.inputs;
+        self.world.restore(&base.snapshot).map_err(storage_err)?;
+        self.world.set_chinese(self.lang == Lang::Zh);
+        while applied < keep {
+            let (at, input) = &self.inputs[applied];
+            while self.world.step() < *at {
+                if !self.world.step_one().map_err(storage_err)? {
                     break;
                 }
+                self.snapshots.maybe_take(&self.world, applied).map_err(storage_err)?;
             }
             match input {
-                Input::ClockTo(ms) => world.clock_to(*ms),
-                _ if *at == target => break,
+                Input::ClockTo(ms) => self.world.clock_to(*ms),
                 Input::Command(command) => {
-                    world.command(command).map_err(storage_err)?.map_err(SessionError::refused)?;
+                    self.world.command(command).map_err(storage_err)?.map_err(SessionError::refused)?;
                 }
                 Input::Bound(ms) => {
-                    world.bound_event(*ms);
+                    self.world.bound_event(*ms);
                 }
                 Input::Stranded => {
-                    world.say_stranded();
+                    self.world.say_stranded();
                 }
                 Input::FilesCut { node, end, cause } => {
-                    world.files_cut(*node, *end, *cause).map_err(storage_err)?
+                    self.world.files_cut(*node, *end, *cause).map_err(storage_err)?
                 }
             }
-            kept += 1;
+            applied += 1;
+            self.snapshots.maybe_take(&self.world, applied).map_err(storage_err)?;
         }
-        while world.step() < target {
-            if !world.step_one().map_err(storage_err)? {
+        while self.world.step() < target {
+            if !self.world.step_one().map_err(storage_err)? {
                 break;
             }
+            self.snapshots.maybe_take(&self.world, keep).map_err(storage_err)?;
         }
-        self.inputs.truncate(kept);
-        self.world = world;
+        self.inputs.truncate(keep);
+        self.sent = self
+            .inputs
+            .iter()
+            .map(|(_, input)| match input {
+                Input::Command(Command::Send(n)) => *n,
+                _ => 0,
+            })
+            .sum();
         Ok(())
+    }
+
+    /// Changes the spacing of the snapshots `back` starts from (`u64::MAX`: none after step 0,
+    /// every `back` replays from the start). For tests and benchmarks that compare the two.
+    #[doc(hidden)]
+    pub fn set_snapshot_every(&mut self, steps: u64) {
+        self.snapshots.every = steps.max(1);
+    }
+
+    /// How this session's world was built.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The temporary directory the session made for its files (removed when it ends), if any.
+    pub fn temporary_dir(&self) -> Option<&Path> {
+        self._temp.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// Where the broker's and replica's files live (`mem` for the memory backing).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The step number now (events processed so far).

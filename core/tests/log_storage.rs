@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use mqlab_core::ids::{MsgId, ProducerId};
 use mqlab_core::log::{
-    CommitLog, CutCause, LogConfig, LogError, MemStorage, Opened, RawSegments, Record, Storage, StorageKind,
-    segment_name,
+    CommitLog, CutCause, LogConfig, LogError, MemStorage, Opened, RawSegments, Record, Storage, StorageImage,
+    StorageKind, segment_name,
 };
 
 const SIZE: u64 = 512;
@@ -185,6 +185,12 @@ impl Storage for FullDisk {
     }
     fn set_raw_segments(&mut self, segments: RawSegments) -> Result<(), LogError> {
         self.0.set_raw_segments(segments)
+    }
+    fn image(&self) -> Result<StorageImage, LogError> {
+        self.0.image()
+    }
+    fn restore_image(&mut self, image: &StorageImage) -> Result<(), LogError> {
+        self.0.restore_image(image)
     }
     fn path_of(&self, start: u64) -> PathBuf {
         self.0.path_of(start)

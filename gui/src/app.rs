@@ -205,8 +205,8 @@ impl LabApp {
             now: 0.0,
             style_applied: None,
         };
-        if let Some(id) = &options.lesson {
-            app.open_lesson(id)?;
+        if let Some(lesson) = &options.lesson {
+            app.start_lesson(lesson.clone())?;
         }
         if let Some(script) = &options.script {
             let commands = command::parse_line(script).map_err(|e| e.to_string())?;
@@ -622,6 +622,11 @@ impl LabApp {
         let Some(lesson) = lessons.into_iter().find(|l| l.id == id) else {
             return Err(format!("unknown lesson `{id}`"));
         };
+        self.start_lesson(lesson)
+    }
+
+    /// Starts a lesson, shipped or read from a file.
+    fn start_lesson(&mut self, lesson: Lesson) -> Result<(), String> {
         self.lesson = Some(LessonRun { lesson, next: 0, answer: None });
         self.reset()
     }

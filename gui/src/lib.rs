@@ -18,9 +18,12 @@ pub mod panels;
 pub mod shortcuts;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mqlab_core::lesson::Lang;
+use signal_hook::iterator::Signals;
+
+use mqlab_core::lesson::{Lang, Lesson};
 use mqlab_core::session::SessionConfig;
 
 pub use app::LabApp;
@@ -29,8 +32,8 @@ pub use app::LabApp;
 #[derive(Debug, Clone, Default)]
 pub struct GuiOptions {
     pub session: SessionConfig,
-    /// A lesson to open at start.
-    pub lesson: Option<String>,
+    /// A lesson to open at start (shipped, or read from a file).
+    pub lesson: Option<Lesson>,
     pub lang: Lang,
     /// Start in presenter mode.
     pub presenter: bool,
@@ -49,12 +52,34 @@ const PREFS_KEY: &str = "mqlab-prefs";
 /// Frames to draw before a `--screenshot` is taken: fonts and layout settle in the first ones.
 const SCREENSHOT_AFTER_FRAMES: u64 = 4;
 
+/// The signals that end the lab from outside (`kill`, a closed session): the window closes as
+/// if the user closed it, the temporary directory is removed, then the process dies of the
+/// signal. A second one while the first is being handled ends the process at once.
+const STOP_SIGNALS: [i32; 3] =
+    [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP];
+
+/// Watches the stop signals from now on; a thread started with the window wakes it when one
+/// comes (see [`Window::ui`]).
+fn watch_stop_signals() -> Result<Signals, String> {
+    let cannot = |e: std::io::Error| format!("cannot watch for signals: {e}");
+    for signal in STOP_SIGNALS {
+        let signalled = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&signalled))
+            .map_err(cannot)?;
+        signal_hook::flag::register(signal, signalled).map_err(cannot)?;
+    }
+    Signals::new(STOP_SIGNALS).map_err(cannot)
+}
+
 /// Opens the window; returns one line for the user on failure (no display, bad script, an
 /// unwritable screenshot path).
 pub fn run(options: GuiOptions) -> Result<(), String> {
     if !has_display() {
         return Err(NO_DISPLAY.to_owned());
     }
+    let mut signals = watch_stop_signals()?;
+    let signals_handle = signals.handle();
+    let stop = Arc::new(AtomicUsize::new(0));
     let app = LabApp::new(&options)?;
     let screenshot = options.screenshot.clone();
     let outcome: Arc<Mutex<Option<Result<(), String>>>> = Arc::new(Mutex::new(None));
@@ -68,11 +93,19 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         ..Default::default()
     };
     let shared = outcome.clone();
+    let stopped = stop.clone();
     let result = eframe::run_native(
         "mqlab",
         native,
         Box::new(move |cc| {
             fonts::install(&cc.egui_ctx);
+            let (ctx, flag) = (cc.egui_ctx.clone(), stopped.clone());
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    flag.store(signal as usize, Ordering::SeqCst);
+                    ctx.request_repaint();
+                }
+            });
             let mut app = app;
             if screenshot.is_none()
                 && let Some(prefs) = cc.storage.and_then(|s| eframe::get_value::<app::Prefs>(s, PREFS_KEY))
@@ -86,9 +119,16 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
                 requested: false,
                 outcome: shared,
                 stats: FrameStats::from_env(),
+                stop: stopped,
             }))
         }),
     );
+    signals_handle.close();
+    // The window and the app (with its session and temporary directory) are gone.
+    if let signal @ 1.. = stop.load(Ordering::SeqCst) {
+        signal_hook::low_level::emulate_default_handler(signal as i32)
+            .map_err(|e| format!("cannot end on signal {signal}: {e}"))?;
+    }
     if let Err(e) = result {
         return Err(window_error(&e));
     }
@@ -122,6 +162,8 @@ struct Window {
     requested: bool,
     outcome: Arc<Mutex<Option<Result<(), String>>>>,
     stats: Option<FrameStats>,
+    /// The stop signal that came (0: none): the window closes.
+    stop: Arc<AtomicUsize>,
 }
 
 impl eframe::App for Window {
@@ -132,6 +174,9 @@ impl eframe::App for Window {
         self.app.ui(ui);
         self.frames += 1;
         let ctx = ui.ctx().clone();
+        if self.stop.load(Ordering::SeqCst) != 0 {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if let Some(path) = &self.screenshot {
             if !self.requested && self.frames >= SCREENSHOT_AFTER_FRAMES && !self.app.busy() {
                 self.requested = true;

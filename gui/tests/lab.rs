@@ -199,7 +199,7 @@ fn a_lesson_asks_its_question_before_the_step_runs() {
     else {
         panic!("some lesson has a question");
     };
-    let mut h = lab(GuiOptions { lesson: Some(lesson.id.clone()), ..Default::default() });
+    let mut h = lab(GuiOptions { lesson: Some(lesson.clone()), ..Default::default() });
     h.run();
     for _ in 0..index {
         h.key_press(egui::Key::PageDown);
@@ -222,7 +222,7 @@ fn a_lesson_asks_its_question_before_the_step_runs() {
 /// Follows a lesson to its end as a teacher would (the right choice for each question, then
 /// Next), checking every claim of each step against what the lab shows. Returns the problems.
 fn walk_lesson(lesson: &mqlab_core::lesson::Lesson, lang: mqlab_core::lesson::Lang) -> Vec<String> {
-    let mut h = lab(GuiOptions { lesson: Some(lesson.id.clone()), lang, ..Default::default() });
+    let mut h = lab(GuiOptions { lesson: Some(lesson.clone()), lang, ..Default::default() });
     h.run();
     let mut problems = Vec::new();
     for (i, step) in lesson.steps.iter().enumerate() {

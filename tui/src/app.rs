@@ -171,6 +171,7 @@ pub struct App {
 fn open_session(config: SessionConfig, lang: Lang) -> Result<Session, mqlab_core::session::SessionError> {
     let mut session = Session::new(config)?;
     session.set_language(lang)?;
+    crate::track_temporary_dir(session.temporary_dir());
     Ok(session)
 }
 
@@ -189,13 +190,8 @@ impl App {
             ui: Ui::new(view, options.lang, theme),
             quit: false,
         };
-        if let Some(id) = options.lesson {
-            let lessons = app.lessons();
-            let Some(index) = lessons.iter().position(|l| l.id == id) else {
-                let ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
-                return Err(io_error(format!("unknown lesson `{id}`; lessons are: {}", ids.join(", "))));
-            };
-            app.start_lesson(index);
+        if let Some(lesson) = options.lesson {
+            app.start_lesson_run(lesson);
         }
         Ok(app)
     }
@@ -603,6 +599,11 @@ impl App {
 
     fn start_lesson(&mut self, index: usize) {
         let Some(lesson) = self.lessons().get(index).cloned() else { return };
+        self.start_lesson_run(lesson);
+    }
+
+    /// Starts a lesson, shipped or read from a file.
+    fn start_lesson_run(&mut self, lesson: Lesson) {
         // A lesson's world is not kept: the data directory holds the sandbox's session.
         let config = SessionConfig {
             seed: lesson.seed,

@@ -214,7 +214,7 @@ impl T {
             T::Playing => ("playing", "播放"),
             T::Paused => ("paused", "暂停"),
             T::Idle => ("idle", "空闲"),
-            T::TooSmall => ("terminal too small (need 80×24)", "终端太小（需要 80×24）"),
+            T::TooSmall => ("terminal too small; it needs", "终端太小，需要"),
             T::KeySend => ("send a message", "发送一条消息"),
             T::KeyStep => ("step one event", "单步"),
             T::KeyPlay => ("play / pause", "播放 / 暂停"),

@@ -40,14 +40,27 @@ fn below_80x24_says_so_and_draws_nothing_else() {
     let ui = Ui::new(support::view(12), Lang::En, Theme { color: true });
     for (w, h) in [(79, 24), (80, 23), (40, 10), (1, 1)] {
         let screen = text(&draw(&ui, w, h));
-        let expected = "terminal too small (need 80×24)";
+        let expected = "terminal too small; it needs";
         if w as usize >= expected.chars().count() {
-            assert!(screen.contains(expected), "{w}x{h}:\n{screen}");
+            assert!(screen.contains(expected) && screen.contains("80×24"), "{w}x{h}:\n{screen}");
         }
         assert!(!screen.contains("Ledger"), "{w}x{h}:\n{screen}");
     }
     let zh = Ui::new(support::view(1), Lang::Zh, Theme { color: true });
     assert!(text(&draw(&zh, 60, 10)).contains("终端太小"));
+}
+
+#[test]
+fn the_too_small_notice_is_whole_at_10x5() {
+    for (lang, words) in
+        [(Lang::En, &["terminal", "too small;", "it needs"][..]), (Lang::Zh, &["终端太小", "需要"][..])]
+    {
+        let ui = Ui::new(support::view(1), lang, Theme { color: false });
+        let screen = text(&draw(&ui, 10, 5));
+        for word in words.iter().chain(&["80×24", "(10×5)"]) {
+            assert!(screen.contains(word), "{lang:?}: `{word}` is not whole at 10×5:\n{screen}");
+        }
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! the command language at load time, and expectations are checked against the closed vocabulary
 //! of [`super::expect`].
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -33,7 +34,9 @@ impl<'a> Reader<'a> {
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> LessonError {
         let (line, _) = line_col(self.text, span.start);
-        LessonError { file: self.file.to_owned(), line, message: message.into() }
+        // What the message repeats from the file is cut short, its control characters escaped.
+        let message = crate::command::shown_message(&message.into());
+        LessonError { file: self.file.to_owned(), line, message }
     }
 
     pub(crate) fn document(&self) -> Result<Spanned<DeTable<'a>>, LessonError> {
@@ -146,6 +149,7 @@ impl<'a> Reader<'a> {
         prefix: &str,
         table: &DeTable<'_>,
         settings: &mut Settings,
+        seen: &mut BTreeMap<String, usize>,
     ) -> Result<(), LessonError> {
         for (key, value) in table.iter() {
             let name = if prefix.is_empty() {
@@ -155,7 +159,7 @@ impl<'a> Reader<'a> {
             };
             let text = match value.get_ref() {
                 DeValue::Table(inner) => {
-                    self.settings(&name, inner, settings)?;
+                    self.settings(&name, inner, settings, seen)?;
                     continue;
                 }
                 DeValue::String(s) => s.to_string(),
@@ -176,6 +180,14 @@ impl<'a> Reader<'a> {
                 return Err(self.error(
                     key.span(),
                     format!("unknown setting `{name}`; settings are: {}", keys.join(", ")),
+                ));
+            }
+            let (line, _) = line_col(self.text, key.span().start);
+            if let Some(other) = seen.insert(name.clone(), line) {
+                let (a, b) = (other.min(line), other.max(line));
+                return Err(self.error(
+                    key.span(),
+                    format!("setting `{name}` is given twice, on lines {a} and {b}; keep one of the two"),
                 ));
             }
             settings.set(&name, &text).map_err(|e| self.error(value.span(), e.to_string()))?;
@@ -302,7 +314,7 @@ impl<'a> Reader<'a> {
         let id =
             self.id(self.require(top, start.clone(), "id", "the lesson", "id = \"async-flush\"")?, "id")?;
         let seed = match self.get(top, "seed") {
-            Some(v) => self.integer(v, "seed", 0, i64::MAX as u64)?,
+            Some(v) => self.integer(v, "seed", 0, crate::scenario::MAX_SEED)?,
             None => 1,
         };
         let title =
@@ -314,7 +326,7 @@ impl<'a> Reader<'a> {
         let mut settings = Settings::default();
         if let Some(v) = self.get(top, "settings") {
             let t = self.table(v, "settings", "[settings] then broker.flush = \"sync\"")?;
-            self.settings("", t, &mut settings)?;
+            self.settings("", t, &mut settings, &mut BTreeMap::new())?;
         }
         let steps_value = self.require(top, start, "steps", "the lesson", "[[steps]]")?;
         let items = steps_value

@@ -13,6 +13,7 @@
 //! (never deleted) and reported with their cause.
 
 mod format;
+mod image;
 mod recovery;
 mod storage;
 
@@ -21,7 +22,8 @@ use std::path::{Path, PathBuf};
 use crate::ids::{MsgId, ProducerId};
 
 pub use format::{END_MAGIC, MARKER_LEN, RECORD_MAGIC, RECORD_OVERHEAD};
-pub use storage::{MemStorage, MmapStorage, Opened, Storage, is_log_file_name, segment_name};
+pub use image::{LogImage, Restored};
+pub use storage::{MemStorage, MmapStorage, Opened, Storage, StorageImage, is_log_file_name, segment_name};
 
 /// Default segment size: 1 MiB.
 pub const DEFAULT_SEGMENT_SIZE_BYTES: u64 = 1 << 20;

@@ -104,6 +104,57 @@ pub trait Storage: std::fmt::Debug {
     fn path_of(&self, start: u64) -> PathBuf;
     /// The segment files, ascending (empty for memory).
     fn segment_paths(&self) -> Vec<PathBuf>;
+    /// A copy of everything this storage holds (written bytes, what is durable, whether it is
+    /// open), to put back later with [`Storage::restore_image`]: snapshots of a world.
+    fn image(&self) -> Result<StorageImage, LogError>;
+    /// Puts back exactly what [`Storage::image`] copied; the segments it holds now are replaced.
+    fn restore_image(&mut self, image: &StorageImage) -> Result<(), LogError>;
+}
+
+/// The bytes of one segment with its trailing zeros left out (most of a segment is zeros).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Trimmed {
+    len: usize,
+    bytes: Vec<u8>,
+}
+
+impl Trimmed {
+    fn of(bytes: &[u8]) -> Self {
+        // Whole blocks first (an OR over a block vectorizes), then the last block byte by byte.
+        const BLOCK: usize = 64;
+        let used = match bytes.chunks(BLOCK).rposition(|block| block.iter().fold(0, |a, b| a | b) != 0) {
+            None => 0,
+            Some(last) => {
+                let start = last * BLOCK;
+                start + bytes[start..].iter().rposition(|b| *b != 0).map_or(0, |i| i + 1)
+            }
+        };
+        Trimmed { len: bytes.len(), bytes: bytes[..used].to_vec() }
+    }
+
+    fn full(&self) -> Vec<u8> {
+        let mut bytes = self.bytes.clone();
+        bytes.resize(self.len, 0);
+        bytes
+    }
+}
+
+/// What a storage holds, copied by [`Storage::image`]. Belongs to the backing it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StorageImage {
+    /// What the process wrote (the page cache), by segment start.
+    written: BTreeMap<u64, Trimmed>,
+    /// What was synced: the bytes for memory; for files only which segments (`durable`).
+    disk: BTreeMap<u64, Trimmed>,
+    durable: BTreeSet<u64>,
+    open: bool,
+}
+
+impl StorageImage {
+    /// Bytes the image keeps in memory.
+    pub fn bytes(&self) -> usize {
+        self.written.values().chain(self.disk.values()).map(|t| t.bytes.len()).sum()
+    }
 }
 
 fn io_err(path: &Path, what: &str, e: std::io::Error) -> LogError {
@@ -477,6 +528,53 @@ impl Storage for MmapStorage {
             Err(_) => Vec::new(),
         }
     }
+
+    fn image(&self) -> Result<StorageImage, LogError> {
+        let written = if !self.maps.is_empty() {
+            self.maps.iter().map(|(start, map)| (*start, Trimmed::of(map))).collect()
+        } else if self.dir.exists() {
+            let mut written = BTreeMap::new();
+            for (start, (path, _)) in self.list()? {
+                let bytes = fs::read(&path).map_err(|e| io_err(&path, "cannot read", e))?;
+                written.insert(start, Trimmed::of(&bytes));
+            }
+            written
+        } else {
+            BTreeMap::new()
+        };
+        Ok(StorageImage {
+            written,
+            disk: BTreeMap::new(),
+            durable: self.durable.clone(),
+            open: !self.maps.is_empty(),
+        })
+    }
+
+    fn restore_image(&mut self, image: &StorageImage) -> Result<(), LogError> {
+        self.maps.clear();
+        fs::create_dir_all(&self.dir).map_err(|e| io_err(&self.dir, "cannot create", e))?;
+        for (path, _) in self.list()?.into_values() {
+            fs::remove_file(&path).map_err(|e| io_err(&path, "cannot remove", e))?;
+        }
+        let mut maps = BTreeMap::new();
+        for (start, segment) in &image.written {
+            let path = self.path_of(*start);
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| io_err(&path, "cannot create segment", e))?;
+            file.write_all_at(&segment.bytes, 0).map_err(|e| io_err(&path, "cannot write", e))?;
+            file.set_len(segment.len as u64).map_err(|e| io_err(&path, "cannot size segment", e))?;
+            if image.open {
+                maps.insert(*start, Self::map(&path, &file)?);
+            }
+        }
+        self.maps = maps;
+        self.durable = image.durable.clone();
+        Ok(())
+    }
 }
 
 /// Segments of a log in memory: `cache` is what the process wrote (the page cache), `disk` what
@@ -655,5 +753,23 @@ impl Storage for MemStorage {
 
     fn segment_paths(&self) -> Vec<PathBuf> {
         Vec::new()
+    }
+
+    fn image(&self) -> Result<StorageImage, LogError> {
+        let trim = |map: &BTreeMap<u64, Vec<u8>>| map.iter().map(|(s, b)| (*s, Trimmed::of(b))).collect();
+        Ok(StorageImage {
+            written: trim(&self.cache),
+            disk: trim(&self.disk),
+            durable: BTreeSet::new(),
+            open: self.open,
+        })
+    }
+
+    fn restore_image(&mut self, image: &StorageImage) -> Result<(), LogError> {
+        let full = |map: &BTreeMap<u64, Trimmed>| map.iter().map(|(s, t)| (*s, t.full())).collect();
+        self.cache = full(&image.written);
+        self.disk = full(&image.disk);
+        self.open = image.open;
+        Ok(())
     }
 }

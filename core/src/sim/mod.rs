@@ -21,6 +21,9 @@ pub(crate) mod files;
 pub(crate) mod ledger;
 mod net;
 pub(crate) mod said;
+mod snapshot;
+
+pub use snapshot::Snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -415,6 +418,15 @@ impl World {
     /// Without `ms`, stops at [`RUN_BOUND_MS`] or [`RUN_MAX_EVENTS`] and says so in an event.
     /// Returns how many events it added to the trace and whether the bound was hit.
     pub fn run(&mut self, ms: Option<u64>) -> Result<(u64, bool), String> {
+        self.run_observed(ms, &mut |_| Ok(()))
+    }
+
+    /// [`World::run`], calling `observe` after each event (a session takes its snapshots there).
+    pub fn run_observed(
+        &mut self,
+        ms: Option<u64>,
+        observe: &mut dyn FnMut(&World) -> Result<(), String>,
+    ) -> Result<(u64, bool), String> {
         let start = self.now;
         let mut count = 0u64;
         match ms {
@@ -422,6 +434,7 @@ impl World {
                 let target = start + ms;
                 while self.next_live_ms().is_some_and(|t| t <= target) {
                     count += u64::from(self.step_one()?);
+                    observe(self)?;
                 }
                 self.now = self.now.max(target);
                 Ok((count, false))
@@ -435,6 +448,7 @@ impl World {
                         return Ok((count + 1, true));
                     }
                     count += u64::from(self.step_one()?);
+                    observe(self)?;
                 }
                 Ok((count, false))
             }

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::app::{Overlay, Ui};
 use crate::i18n::T;
@@ -24,14 +24,28 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Height of the stages row: borders plus the broker's nine lines.
 const STAGES_HEIGHT: u16 = 11;
 
+/// The notice shown instead of the lab in a terminal smaller than the minimum: wrapped to fit a
+/// terminal as small as 10×5, and vertically centred.
+fn too_small(ui: &Ui, frame: &mut Frame, area: Rect) {
+    let lines = vec![
+        Line::raw(ui.t(T::TooSmall)),
+        Line::raw(format!("{MIN_WIDTH}×{MIN_HEIGHT}")),
+        Line::raw(format!("({}×{})", area.width, area.height)),
+    ];
+    // Lines the wrapped text takes, about: each line's width over the area's, rounded up.
+    let width = usize::from(area.width.max(1));
+    let needed: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let top = area.height.saturating_sub(u16::try_from(needed).unwrap_or(u16::MAX)) / 2;
+    let notice = Rect { y: area.y + top, height: area.height - top, ..area };
+    let paragraph = Paragraph::new(lines).centered().wrap(Wrap { trim: true }).style(ui.theme.error());
+    frame.render_widget(paragraph, notice);
+}
+
 /// Draws one frame.
 pub fn render(ui: &Ui, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = ui.t(T::TooSmall);
-        let y = area.y + area.height / 2;
-        let line = Rect { x: area.x, y, width: area.width, height: 1.min(area.height) };
-        frame.render_widget(Paragraph::new(text).centered().style(ui.theme.error()), line);
+        too_small(ui, frame, area);
         return;
     }
     let legend = area.height >= MIN_HEIGHT + 6;
