@@ -1,4 +1,4 @@
-//! The command language (DESIGN §2.5): one grammar for the TUI command line, the GUI console,
+//! The command language: one grammar for the TUI command line, the GUI console,
 //! lessons, scenarios and the CLI.
 //!
 //! Parsing is all-or-nothing: a line of `;`-separated commands is parsed completely before any of
