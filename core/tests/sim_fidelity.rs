@@ -318,6 +318,16 @@ fn async_master_lags_by_a_round_trip() {
 }
 
 #[test]
+fn replication_crosses_a_segment_boundary() {
+    // 5,000 messages fill more than the first 1 MiB segment: the replica rolls over where the
+    // master did, and the world goes idle with everything processed.
+    let (r, trace) = play("set broker.flush sync; set broker.replication sync; send 5000; run");
+    assert_eq!(r.totals.processed, 5000);
+    assert!(!said(&trace, "reships"));
+    assert!(!said(&trace, "stopped at the bound"));
+}
+
+#[test]
 #[ignore]
 fn print_trace() {
     let line = std::env::var("MQLAB_LINE").unwrap_or_default();

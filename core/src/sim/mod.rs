@@ -1398,8 +1398,19 @@ impl World {
         let start = self.b(node).written_pos;
         if from_pos <= start {
             for (offset, record) in records {
-                if *offset == self.b(node).written_pos {
-                    self.bm(node).append(record)?;
+                // The next record, or the first of the next segment when the rest of this one
+                // is too short for it (the replica rolls over just as the master did).
+                let at = self.b(node).written_pos;
+                let segment = crate::log::DEFAULT_SEGMENT_SIZE_BYTES;
+                let rolls = *offset > at && offset % segment == 0 && *offset - at < segment;
+                if *offset == at || rolls {
+                    let (entry, _) = self.bm(node).append(record)?;
+                    if entry.offset != *offset {
+                        return Err(format!(
+                            "{node}: a shipped record of offset {offset} landed at {}",
+                            entry.offset
+                        ));
+                    }
                     appended.push(record.msg_id);
                 }
             }
