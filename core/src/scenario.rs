@@ -24,7 +24,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::command::parse_line;
-use crate::settings::{SETTINGS, Settings};
+use crate::settings::Settings;
 
 /// The top-level keys a scenario may have.
 const FIELDS: &str = "title, seed, settings, commands";
@@ -159,20 +159,9 @@ impl Reader<'_> {
                     ));
                 }
             };
-            if crate::settings::spec(&name).is_none() {
-                let keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
-                return Err(self.error(
-                    key.span(),
-                    format!("unknown setting `{name}`; settings are: {}", keys.join(", ")),
-                ));
-            }
             let (line, _) = line_col(self.text, key.span().start);
-            if let Some(other) = seen.insert(name.clone(), line) {
-                let (a, b) = (other.min(line), other.max(line));
-                return Err(self.error(
-                    key.span(),
-                    format!("setting `{name}` is given twice, on lines {a} and {b}; keep one of the two"),
-                ));
+            if let Some(problem) = crate::settings::entry_problem(&name, line, seen) {
+                return Err(self.error(key.span(), problem));
             }
             settings.set(&name, &text).map_err(|e| self.error(value.span(), e.to_string()))?;
         }

@@ -340,6 +340,23 @@ impl SettingSpec {
     }
 }
 
+/// What is wrong with a setting named in a file at `line`, if anything: an unknown key, or one
+/// already given on another line (`seen` records each key's line). Scenario and lesson files
+/// share it, so they refuse the same things in the same words.
+pub(crate) fn entry_problem(
+    name: &str,
+    line: usize,
+    seen: &mut std::collections::BTreeMap<String, usize>,
+) -> Option<String> {
+    if spec(name).is_none() {
+        let keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        return Some(format!("unknown setting `{name}`; settings are: {}", keys.join(", ")));
+    }
+    let other = seen.insert(name.to_owned(), line)?;
+    let (a, b) = (other.min(line), other.max(line));
+    Some(format!("setting `{name}` is given twice, on lines {a} and {b}; keep one of the two"))
+}
+
 /// Finds a setting's registry entry.
 pub fn spec(key: &str) -> Option<&'static SettingSpec> {
     SETTINGS.iter().find(|s| s.key == key)

@@ -15,7 +15,7 @@ use super::expect::{Claim, ClaimError, Raw};
 use super::{Card, CardKind, Expectation, Lesson, LessonError, LessonStep, Question, Text};
 use crate::command::parse_line;
 use crate::scenario::line_col;
-use crate::settings::{SETTINGS, Settings};
+use crate::settings::Settings;
 
 /// The most choices a question may offer (the front ends number them 1–6).
 pub const MAX_CHOICES: usize = 6;
@@ -175,20 +175,9 @@ impl<'a> Reader<'a> {
                     ));
                 }
             };
-            if crate::settings::spec(&name).is_none() {
-                let keys: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
-                return Err(self.error(
-                    key.span(),
-                    format!("unknown setting `{name}`; settings are: {}", keys.join(", ")),
-                ));
-            }
             let (line, _) = line_col(self.text, key.span().start);
-            if let Some(other) = seen.insert(name.clone(), line) {
-                let (a, b) = (other.min(line), other.max(line));
-                return Err(self.error(
-                    key.span(),
-                    format!("setting `{name}` is given twice, on lines {a} and {b}; keep one of the two"),
-                ));
+            if let Some(problem) = crate::settings::entry_problem(&name, line, seen) {
+                return Err(self.error(key.span(), problem));
             }
             settings.set(&name, &text).map_err(|e| self.error(value.span(), e.to_string()))?;
         }
