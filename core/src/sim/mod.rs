@@ -1081,6 +1081,17 @@ impl World {
         first + (from - first).div_ceil(every) * every
     }
 
+    /// Schedules every copy on `node`'s delay ladder for its due time (or now, if overdue):
+    /// after a restart, a catch-up from the replica or a promotion rebuilt the ladder.
+    fn schedule_retries(&mut self, node: Node) {
+        let (life, now) = (self.b(node).life, self.now);
+        let due: Vec<(usize, u64)> =
+            self.b(node).retry.iter().map(|(i, r)| (*i, r.due_ms.max(now))).collect();
+        for (entry, at) in due {
+            self.schedule(at, Due::RetryReady { node, entry, life });
+        }
+    }
+
     fn arm_persist(&mut self, node: Node) {
         if !self.b(node).persist_tick {
             self.bm(node).persist_tick = true;
@@ -1294,13 +1305,7 @@ impl World {
             let done: BTreeSet<usize> = b.retry_done.union(&synced_done).copied().collect();
             b.rebuild_retry(&done);
             b.retry_done_persisted = b.retry_done.clone();
-            let life = b.life;
-            let now = self.now;
-            let due: Vec<(usize, u64)> =
-                self.b(master).retry.iter().map(|(i, r)| (*i, r.due_ms.max(now))).collect();
-            for (entry, at) in due {
-                self.schedule(at, Due::RetryReady { node: master, entry, life });
-            }
+            self.schedule_retries(master);
         } else if !self.b(slave).is_prefix_of(self.b(master)) {
             let (m, r) = (self.b(master), self.b(slave));
             let common = m
@@ -2543,13 +2548,7 @@ impl World {
                 if node == self.master {
                     let committed = self.b(node).committed;
                     text.push(said!(z, "; consumer offset {committed}", "；消费位点 {committed}"));
-                    let life = self.b(node).life;
-                    let now = self.now;
-                    let entries: Vec<(usize, u64)> =
-                        self.b(node).retry.iter().map(|(id, r)| (*id, r.due_ms.max(now))).collect();
-                    for (entry, at) in entries {
-                        self.schedule(at, Due::RetryReady { node, entry, life });
-                    }
+                    self.schedule_retries(node);
                 }
                 text.push(self.reconnect_replica()?);
                 // The consumer re-registers with the restarted master and starts again from the
@@ -2665,12 +2664,8 @@ impl World {
         r.retry_done_persisted = r.retry_done.clone();
         r.consumer_online = false;
         let has: BTreeSet<MsgId> = r.index.iter().map(|e| e.msg).collect();
-        let (committed, records, life) = (r.committed, r.index.len(), r.life);
-        let now = self.now;
-        let due: Vec<(usize, u64)> = r.retry.iter().map(|(i, e)| (*i, e.due_ms.max(now))).collect();
-        for (entry, at) in due {
-            self.schedule(at, Due::RetryReady { node: Node::Replica, entry, life });
-        }
+        let (committed, records) = (r.committed, r.index.len());
+        self.schedule_retries(Node::Replica);
         self.master = Node::Replica;
         let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
         let z = self.zh;
