@@ -57,7 +57,8 @@ pub fn shown(text: &str, max_chars: usize) -> String {
 }
 
 /// What a crash destroys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CrashKind {
     /// kill -9: process memory is gone, the page cache and the disk survive.
     Process,
@@ -337,7 +338,7 @@ mod tests {
             assert_eq!(cmd.to_string(), line);
         }
         assert_eq!(parse_command("send").unwrap(), Command::Send(1));
-        assert_eq!(parse_command("crash broker").unwrap(), Command::Crash(Node::Broker, CrashKind::Process));
+        assert_eq!(parse_command("crash broker").unwrap(), Command::Crash(Node::BROKER, CrashKind::Process));
         assert_eq!(parse_command("fail next").unwrap(), Command::FailNext(1));
     }
 

@@ -140,8 +140,8 @@ impl Input {
             journal::Entry::Stranded { step } => (step, Input::Stranded),
             journal::Entry::FilesCut { step, node, end, cause } => {
                 let node = match node.as_str() {
-                    "broker" => Node::Broker,
-                    "replica" => Node::Replica,
+                    "broker" => Node::BROKER,
+                    "replica" => Node::REPLICA,
                     other => return Err(bad(format!("files_cut of `{other}`: allowed broker, replica"))),
                 };
                 (step, Input::FilesCut { node, end, cause })
@@ -569,6 +569,7 @@ impl Session {
             virtual_ms: self.world.now(),
             idle: self.world.is_idle(),
             settings: self.world.settings().clone(),
+            topology: self.world.topology(),
             nodes: self.world.nodes(),
             in_flight: self.world.in_flight(),
             messages,

@@ -182,34 +182,58 @@ impl Cause {
 }
 
 impl Place {
+    /// One place of each kind, on the default topology's nodes.
     pub const ALL: [Place; 10] = [
-        Place::ProducerMemory,
-        Place::Outbox,
+        Place::ProducerMemory(Node::PRODUCER),
+        Place::Outbox(Node::PRODUCER),
         Place::InFlight,
-        Place::BrokerPageCache,
-        Place::BrokerDisk,
-        Place::ReplicaPageCache,
-        Place::ReplicaDisk,
-        Place::RetryQueue,
-        Place::DeadLetterQueue,
-        Place::ConsumerProcessing,
+        Place::PageCache(Node::BROKER),
+        Place::Disk(Node::BROKER),
+        Place::PageCache(Node::REPLICA),
+        Place::Disk(Node::REPLICA),
+        Place::RetryQueue(Node::BROKER),
+        Place::DeadLetterQueue(Node::BROKER),
+        Place::ConsumerProcessing(Node::CONSUMER),
     ];
 
-    /// Where a copy is, in words.
-    pub fn describe(self, lang: Lang) -> &'static str {
-        let (en, zh) = match self {
-            Place::ProducerMemory => ("producer memory", "生产者内存"),
-            Place::Outbox => ("producer outbox (durable)", "生产者本地消息表"),
-            Place::InFlight => ("in flight", "网络传输中"),
-            Place::BrokerPageCache => ("broker page cache", "Broker 页缓存"),
-            Place::BrokerDisk => ("broker disk", "Broker 磁盘"),
-            Place::ReplicaPageCache => ("replica page cache", "从节点页缓存"),
-            Place::ReplicaDisk => ("replica disk", "从节点磁盘"),
-            Place::RetryQueue => ("retry queue", "重试队列"),
-            Place::DeadLetterQueue => ("dead-letter queue", "死信队列"),
-            Place::ConsumerProcessing => ("consumer, processing", "消费者处理中"),
-        };
-        if lang == Lang::Zh { zh } else { en }
+    /// The node that holds the copy (none while it is on the network).
+    pub fn node(self) -> Option<Node> {
+        match self {
+            Place::InFlight => None,
+            Place::ProducerMemory(n)
+            | Place::Outbox(n)
+            | Place::PageCache(n)
+            | Place::Disk(n)
+            | Place::RetryQueue(n)
+            | Place::DeadLetterQueue(n)
+            | Place::ConsumerProcessing(n) => Some(n),
+        }
+    }
+
+    /// Where a copy is, in words: "replica page cache", "consumer2, processing".
+    pub fn describe(self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        let name = |n: Node| if zh { n.name_zh() } else { n.name() };
+        match self {
+            Place::InFlight if zh => "网络传输中".to_owned(),
+            Place::InFlight => "in flight".to_owned(),
+            Place::ProducerMemory(n) if zh => format!("{}内存", name(n)),
+            Place::ProducerMemory(n) => format!("{} memory", name(n)),
+            Place::Outbox(n) if zh => format!("{}本地消息表", name(n)),
+            Place::Outbox(n) => format!("{} outbox (durable)", name(n)),
+            Place::PageCache(n) if zh => crate::sim::said::spaced(&format!("{}页缓存", name(n))),
+            Place::PageCache(n) => format!("{} page cache", name(n)),
+            Place::Disk(n) if zh => crate::sim::said::spaced(&format!("{}磁盘", name(n))),
+            Place::Disk(n) => format!("{} disk", name(n)),
+            Place::RetryQueue(n) if zh => crate::sim::said::spaced(&format!("{}重试队列", name(n))),
+            Place::RetryQueue(n) if n == Node::BROKER => "retry queue".to_owned(),
+            Place::RetryQueue(n) => format!("{} retry queue", name(n)),
+            Place::DeadLetterQueue(n) if zh => crate::sim::said::spaced(&format!("{}死信队列", name(n))),
+            Place::DeadLetterQueue(n) if n == Node::BROKER => "dead-letter queue".to_owned(),
+            Place::DeadLetterQueue(n) => format!("{} dead-letter queue", name(n)),
+            Place::ConsumerProcessing(n) if zh => format!("{}处理中", name(n)),
+            Place::ConsumerProcessing(n) => format!("{}, processing", name(n)),
+        }
     }
 }
 
@@ -253,7 +277,7 @@ impl MessageView {
                 format!("{id} exhausted its retries and sits in the dead-letter queue.")
             }
             (Fate::Pending, _) => {
-                let places: Vec<&str> = self.places.iter().map(|p| p.describe(lang)).collect();
+                let places: Vec<String> = self.places.iter().map(|p| p.describe(lang)).collect();
                 if zh {
                     format!("{id} 还在途中：副本在{}。", places.join("、"))
                 } else {
@@ -278,25 +302,26 @@ pub struct Totals {
     pub pending: u64,
 }
 
-/// Where one copy of a message is right now.
+/// Where one copy of a message is right now, and on which node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Place {
-    /// Only in the producer's memory (not yet sent, or awaiting a result).
-    ProducerMemory,
-    /// In the producer's durable local message table.
-    Outbox,
+    /// Only in a producer's memory (not yet sent, or awaiting a result).
+    ProducerMemory(Node),
+    /// In a producer's durable local message table.
+    Outbox(Node),
     /// In an envelope on the network.
     InFlight,
-    BrokerPageCache,
-    BrokerDisk,
-    ReplicaPageCache,
-    ReplicaDisk,
-    /// Waiting on the retry delay ladder.
-    RetryQueue,
-    DeadLetterQueue,
-    /// In the consumer's memory, being processed.
-    ConsumerProcessing,
+    /// Written into a broker's commit log, not yet flushed: in its OS page cache.
+    PageCache(Node),
+    /// Flushed to a broker's disk.
+    Disk(Node),
+    /// Waiting on a broker's retry delay ladder.
+    RetryQueue(Node),
+    /// In a broker's dead-letter queue.
+    DeadLetterQueue(Node),
+    /// In a consumer's memory, being processed.
+    ConsumerProcessing(Node),
 }
 
 /// The one state a front end colours a message token by.
@@ -505,6 +530,60 @@ pub struct Event {
     pub zh: String,
     /// The messages it touched.
     pub messages: Vec<MsgId>,
+    /// The envelopes it sent, received or dropped, in order: what a sequence diagram draws.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wire: Vec<Wire>,
+    /// A change to a node's life (a crash, a restart, a partition, a promotion), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<Mark>,
+}
+
+/// One envelope as an event saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wire {
+    /// The envelope's id: the same on its `sent` and on its arrival or drop.
+    pub env: u64,
+    pub kind: EnvelopeKind,
+    pub from: Node,
+    pub to: Node,
+    /// The messages it carries or answers for.
+    pub messages: Vec<MsgId>,
+    pub what: WireWhat,
+}
+
+/// What happened to an envelope at this event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "what")]
+pub enum WireWhat {
+    /// It left `from`; it is due at `to` at `arrives_ms`.
+    Sent { arrives_ms: u64 },
+    /// It reached `to`, which handled it.
+    Arrived,
+    /// The network dropped it: a partition, or a `drop next`.
+    Dropped { partitioned: bool },
+    /// It reached `to`, which could not take it: down, or no longer the node it was meant for.
+    Lost,
+}
+
+/// A change to a node's life, drawn on its lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mark")]
+pub enum Mark {
+    Crashed {
+        node: Node,
+        kind: crate::command::CrashKind,
+    },
+    Restarted {
+        node: Node,
+    },
+    Partitioned {
+        node: Node,
+    },
+    Healed,
+    /// `node` became the master (its old master fenced off).
+    Promoted {
+        node: Node,
+    },
 }
 
 impl Event {
@@ -515,6 +594,52 @@ impl Event {
     }
 }
 
+/// A link a front end draws: who sends to whom, and what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    pub from: Node,
+    pub to: Node,
+    pub kind: LinkKind,
+}
+
+/// What travels on a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// A producer's requests to the broker that serves its queues (responses come back).
+    Produce,
+    /// A master's shipments to a slave (acks come back).
+    Replicate,
+    /// A broker's deliveries to the consumer that owns a queue (commits come back).
+    Consume,
+}
+
+/// One queue of the topic: the broker that serves it and the consumer that owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    /// 0-based, as RocketMQ numbers a topic's queues.
+    pub id: u32,
+    pub broker: Node,
+    /// The consumer the group's last rebalance gave it to (none while no consumer is up).
+    pub owner: Option<Node>,
+    /// Messages stored in it (the consume queue's length).
+    pub stored: u64,
+    /// The group's committed offset in it, as the broker holds it.
+    pub committed: u64,
+}
+
+/// The world's shape as a front end draws it: every node by kind, the queues, and the links
+/// as they are now (after a promotion the producers' and consumers' links follow the new
+/// master).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Topology {
+    pub producers: Vec<Node>,
+    pub brokers: Vec<Node>,
+    pub consumers: Vec<Node>,
+    pub queues: Vec<QueueView>,
+    pub links: Vec<LinkView>,
+}
+
 /// Everything a front end shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
@@ -523,6 +648,8 @@ pub struct View {
     /// Nothing is scheduled: stepping would do nothing.
     pub idle: bool,
     pub settings: Settings,
+    /// The nodes, queues and links to draw.
+    pub topology: Topology,
     pub nodes: Vec<NodeView>,
     pub messages: Vec<MessageView>,
     pub in_flight: Vec<EnvelopeView>,
@@ -534,8 +661,9 @@ pub struct View {
 }
 
 impl View {
+    /// The node's state; every node of [`View::topology`] has one.
     pub fn node(&self, node: Node) -> &NodeView {
-        self.nodes.iter().find(|n| n.node == node).expect("every view holds all four nodes")
+        self.nodes.iter().find(|n| n.node == node).expect("every node of the topology has a view")
     }
 
     pub fn message(&self, id: MsgId) -> Option<&MessageView> {

@@ -86,7 +86,11 @@ fn dump(session: &Session) {
 
 /// Whether message `id` now has a copy on the retry ladder.
 fn m_places_retry(session: &Session, id: u64) -> bool {
-    session.view().messages.iter().any(|m| m.id.0 == id && m.places.contains(&Place::RetryQueue))
+    session
+        .view()
+        .messages
+        .iter()
+        .any(|m| m.id.0 == id && m.places.iter().any(|p| matches!(p, Place::RetryQueue(_))))
 }
 
 struct Checker {

@@ -322,7 +322,7 @@ fn every_cause_place_and_fate_is_explained_in_both_languages() {
         assert!(cjk(cause.describe(Lang::Zh)) && !cjk(cause.describe(Lang::En)), "{cause:?}");
     }
     for place in Place::ALL {
-        assert!(cjk(place.describe(Lang::Zh)) && !cjk(place.describe(Lang::En)), "{place:?}");
+        assert!(cjk(&place.describe(Lang::Zh)) && !cjk(&place.describe(Lang::En)), "{place:?}");
     }
     // Each fate's explanation, from a run that reaches it.
     let config = SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() };

@@ -46,7 +46,7 @@ fn send_then_step_moves_a_message() {
     h.run();
     click(&mut h, "Send");
     let sent = h.state().view().message(mqlab_core::ids::MsgId(1)).expect("m1 exists").clone();
-    assert_eq!(sent.places, vec![Place::ProducerMemory]);
+    assert_eq!(sent.places, vec![Place::ProducerMemory(mqlab_core::ids::Node::PRODUCER)]);
     click(&mut h, "Step →");
     let stepped = h.state().view().message(sent.id).expect("m1 exists").clone();
     assert_ne!(stepped.places, sent.places, "a step moves m1 on from the producer's memory");
@@ -77,13 +77,18 @@ fn a_power_crash_under_async_flush_puts_a_lost_message_in_the_ledger() {
     // Step until the broker has m1 in its page cache only (acked, not yet flushed).
     for _ in 0..20 {
         let m = h.state().view().messages[0].clone();
-        if m.places.contains(&Place::BrokerPageCache) && !m.places.contains(&Place::BrokerDisk) {
+        if m.places.contains(&Place::PageCache(mqlab_core::ids::Node::BROKER))
+            && !m.places.contains(&Place::Disk(mqlab_core::ids::Node::BROKER))
+        {
             break;
         }
         click(&mut h, "Step →");
     }
     let m = h.state().view().messages[0].clone();
-    assert!(m.places.contains(&Place::BrokerPageCache), "m1 reached the page cache: {m:?}");
+    assert!(
+        m.places.contains(&Place::PageCache(mqlab_core::ids::Node::BROKER)),
+        "m1 reached the page cache: {m:?}"
+    );
     click(&mut h, "Crash broker");
     click(&mut h, "power (machine)");
     click(&mut h, "Run");
@@ -91,7 +96,7 @@ fn a_power_crash_under_async_flush_puts_a_lost_message_in_the_ledger() {
     assert_eq!((m.fate, m.cause), (Fate::Lost, Some(Cause::LostInPageCache)), "{m:?}");
     // The ledger says so, in the words of the JSON report.
     assert!(h.query_by_label("lost_in_page_cache").is_some(), "the ledger shows the cause");
-    assert!(!h.state().view().node(mqlab_core::ids::Node::Broker).up);
+    assert!(!h.state().view().node(mqlab_core::ids::Node::BROKER).up);
 }
 
 #[test]

@@ -200,13 +200,13 @@ fn an_envelope_to_the_replica_shows_on_its_line_at_80_and_120_columns() {
     let mut app = app();
     keys(&mut app, ":set broker.replication sync; send 1⏎");
     for _ in 0..20 {
-        if app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::Replica) {
+        if app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::REPLICA) {
             break;
         }
         keys(&mut app, "n");
     }
     assert!(
-        app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::Replica),
+        app.ui.view.in_flight.iter().any(|e| e.to == mqlab_core::ids::Node::REPLICA),
         "no replication yet"
     );
     for (width, height) in [(80, 24), (120, 40)] {

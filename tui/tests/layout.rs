@@ -113,7 +113,7 @@ fn chinese_ui_text() {
 #[test]
 fn a_down_node_its_note_and_the_latest_alert_show() {
     let mut view = support::view(3);
-    let broker = view.nodes.iter_mut().find(|n| n.node == mqlab_core::ids::Node::Broker).expect("broker");
+    let broker = view.nodes.iter_mut().find(|n| n.node == mqlab_core::ids::Node::BROKER).expect("broker");
     broker.up = false;
     broker.note = mqlab_core::view::NodeNote::Down;
     view.alerts = vec!["consumer: gap in p1 after seq 1".to_owned(), "outbox gave up on m3".to_owned()];

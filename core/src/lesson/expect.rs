@@ -78,8 +78,8 @@ impl NodeField {
             NodeField::WrittenPos | NodeField::FlushedPos | NodeField::Records | NodeField::ReplicatedPos => {
                 node.has_log()
             }
-            NodeField::CommittedOffset | NodeField::PersistedOffset => node == Node::Consumer,
-            NodeField::InMemory | NodeField::OutboxPending => node == Node::Producer,
+            NodeField::CommittedOffset | NodeField::PersistedOffset => node == Node::CONSUMER,
+            NodeField::InMemory | NodeField::OutboxPending => node == Node::PRODUCER,
         }
     }
 
@@ -176,9 +176,9 @@ fn key_help() -> String {
         "expectation keys are: totals.{{{}}}, mN.{{{}}}, NODE.FIELD (producer: {}; broker/replica: {}; consumer: {}), alerts, virtual_ms, idle",
         TOTALS.join(","),
         MESSAGE_FIELDS.join(","),
-        NodeField::names_for(Node::Producer).join(","),
-        NodeField::names_for(Node::Broker).join(","),
-        NodeField::names_for(Node::Consumer).join(","),
+        NodeField::names_for(Node::PRODUCER).join(","),
+        NodeField::names_for(Node::BROKER).join(","),
+        NodeField::names_for(Node::CONSUMER).join(","),
     )
 }
 

@@ -76,7 +76,7 @@ impl World {
         let mut taken = Vec::new();
         let config = LogConfig::default();
         let size = config.segment_size_bytes;
-        for node in [Node::Broker, Node::Replica] {
+        for node in [Node::BROKER, Node::REPLICA] {
             let path = dir.join(node.name());
             let b = &self.brokers[bi(node)];
             let expected = match (&b.open, &b.closed) {

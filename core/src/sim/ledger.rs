@@ -5,7 +5,9 @@
 //! now, the producer's belief, the business effects, and the reason recorded by whatever
 //! destroyed a copy last (a drop, a power loss, a disk failure, a failover, a crash).
 
-use crate::ids::{MsgId, ProducerId};
+use std::collections::BTreeSet;
+
+use crate::ids::{MsgId, Node, ProducerId};
 use crate::view::{Cause, Fate, Place, SendStatus, TokenState};
 
 /// What the world knows about one message.
@@ -60,10 +62,10 @@ pub(crate) fn fate(info: &MsgInfo, places: &[Place]) -> (Fate, Option<Cause>) {
         1 => return (Fate::Processed, None),
         _ => return (Fate::Duplicated, None),
     }
-    if places.iter().any(|p| *p != Place::DeadLetterQueue) {
+    if places.iter().any(|p| !matches!(p, Place::DeadLetterQueue(_))) {
         return (Fate::Pending, None);
     }
-    if places.contains(&Place::DeadLetterQueue) {
+    if places.iter().any(|p| matches!(p, Place::DeadLetterQueue(_))) {
         return (Fate::DeadLettered, None);
     }
     if info.known_failed {
@@ -82,18 +84,25 @@ pub(crate) fn token(fate: Fate, places: &[Place]) -> TokenState {
         Fate::DeadLettered => return TokenState::DeadLettered,
         Fate::Pending => {}
     }
-    let has = |p: Place| places.contains(&p);
-    if has(Place::ConsumerProcessing) {
+    let has = |f: fn(&Place) -> bool| places.iter().any(f);
+    let stored_on = places
+        .iter()
+        .filter_map(|p| match p {
+            Place::PageCache(n) | Place::Disk(n) => Some(*n),
+            _ => None,
+        })
+        .collect::<BTreeSet<Node>>();
+    if has(|p| matches!(p, Place::ConsumerProcessing(_))) {
         TokenState::Processing
-    } else if has(Place::RetryQueue) {
+    } else if has(|p| matches!(p, Place::RetryQueue(_))) {
         TokenState::Retrying
-    } else if has(Place::ReplicaPageCache) || has(Place::ReplicaDisk) {
+    } else if stored_on.len() > 1 {
         TokenState::Replicated
-    } else if has(Place::BrokerDisk) {
+    } else if has(|p| matches!(p, Place::Disk(_))) {
         TokenState::Flushed
-    } else if has(Place::BrokerPageCache) {
+    } else if has(|p| matches!(p, Place::PageCache(_))) {
         TokenState::PageCache
-    } else if has(Place::InFlight) {
+    } else if has(|p| *p == Place::InFlight) {
         TokenState::InFlight
     } else {
         TokenState::ProducerMemory
@@ -131,12 +140,12 @@ mod tests {
         let mut m = info();
         m.last_loss = Some(Cause::LostInPageCache);
         assert_eq!(fate(&m, &[]), (Fate::Lost, Some(Cause::LostInPageCache)));
-        assert_eq!(fate(&m, &[Place::ReplicaDisk]).0, Fate::Pending);
-        assert_eq!(fate(&m, &[Place::DeadLetterQueue]).0, Fate::DeadLettered);
+        assert_eq!(fate(&m, &[Place::Disk(Node::REPLICA)]).0, Fate::Pending);
+        assert_eq!(fate(&m, &[Place::DeadLetterQueue(Node::BROKER)]).0, Fate::DeadLettered);
         m.known_failed = true;
         assert_eq!(fate(&m, &[]), (Fate::Failed, None));
         m.effects = 2;
-        assert_eq!(fate(&m, &[Place::BrokerDisk]).0, Fate::Duplicated);
+        assert_eq!(fate(&m, &[Place::Disk(Node::BROKER)]).0, Fate::Duplicated);
     }
 
     #[test]

@@ -33,8 +33,8 @@ use crate::ids::{MsgId, Node};
 use crate::log::{Record, StorageKind};
 use crate::settings::{CommitTiming, ConsumeMode, FlushMode, Replication, SendMode, Settings};
 use crate::view::{
-    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeNote, NodeView, Place,
-    SendStatus, Totals,
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LinkKind, LinkView, LogView, Mark, MessageView, NodeNote,
+    NodeView, Place, QueueView, SendStatus, Topology, Totals, Wire, WireWhat,
 };
 
 use broker::{Broker, DLQ_TOPIC, FlushOutcome, ReplicaOutcome, Role, SCHEDULE_TOPIC, Waiter, unique};
@@ -186,6 +186,9 @@ pub struct World {
     rng: fastrand::Rng,
     /// Events (and alerts) are also said in Chinese.
     zh: bool,
+    /// What the event being handled did on the wire, and to a node's life; taken by the trace.
+    wire: Vec<Wire>,
+    mark: Option<Mark>,
 }
 
 /// A sequence gap the consumer flagged: these seqs of this producer were missing.
@@ -197,7 +200,7 @@ struct Gap {
 
 fn bi(node: Node) -> usize {
     match node {
-        Node::Replica => 1,
+        Node::REPLICA => 1,
         _ => 0,
     }
 }
@@ -224,8 +227,8 @@ impl World {
                 files::empty_log_dir(d)?;
             }
         }
-        let broker = Broker::open(Node::Broker, Role::Master, storage, &broker_dir)?;
-        let replica = Broker::open(Node::Replica, Role::Slave, storage, &replica_dir)?;
+        let broker = Broker::open(Node::BROKER, Role::Master, storage, &broker_dir)?;
+        let replica = Broker::open(Node::REPLICA, Role::Slave, storage, &replica_dir)?;
         let mut world = World {
             settings,
             now: 0,
@@ -236,12 +239,14 @@ impl World {
             producer: Producer::new(),
             brokers: [broker, replica],
             consumer: Consumer::new(),
-            master: Node::Broker,
+            master: Node::BROKER,
             ledger: Vec::new(),
             trace: Vec::new(),
             alerts: Vec::new(),
             rng: fastrand::Rng::with_seed(seed),
             zh: false,
+            wire: Vec::new(),
+            mark: None,
         };
         world.brokers[0].consumer_online = true;
         // The replica's HA connection is open from the start; it ships only when replication is on.
@@ -379,7 +384,8 @@ impl World {
     fn emit(&mut self, (node, said, messages): Out) -> Event {
         let Said { en: text, zh } = said.finished();
         self.step += 1;
-        let event = Event { step: self.step, at_ms: self.now, node, text, zh, messages };
+        let (wire, mark) = (std::mem::take(&mut self.wire), self.mark.take());
+        let event = Event { step: self.step, at_ms: self.now, node, text, zh, messages, wire, mark };
         self.trace.push(event.clone());
         event
     }
@@ -393,7 +399,8 @@ impl World {
     fn record(&mut self, (node, said, messages): Out) {
         let Said { en: text, zh } = said.finished();
         self.step += 1;
-        self.trace.push(Event { step: self.step, at_ms: self.now, node, text, zh, messages });
+        let (wire, mark) = (std::mem::take(&mut self.wire), self.mark.take());
+        self.trace.push(Event { step: self.step, at_ms: self.now, node, text, zh, messages, wire, mark });
     }
 
     /// Processes the next live event, which becomes the last of [`World::trace`]; `false` when
@@ -490,7 +497,7 @@ impl World {
         if !self.net.partitioned.is_empty() {
             why.push(said!(z, "the network is partitioned", "网络被隔离"));
         }
-        if self.slave().is_some() && self.b(Node::Replica).up && !self.b(master).ha_connected {
+        if self.slave().is_some() && self.b(Node::REPLICA).up && !self.b(master).ha_connected {
             why.push(said!(
                 z,
                 "the replica holds records the master does not and refuses to sync",
@@ -535,20 +542,22 @@ impl World {
         let arrives_ms = self.now + self.settings.net_latency_ms;
         let env = Envelope { kind, from, to, sent_ms: self.now, arrives_ms, doomed: None, payload };
         let id = self.net.send(env);
-        let arrives_ms = self.net.envelopes[&id].arrives_ms;
+        let env = &self.net.envelopes[&id];
+        let arrives_ms = env.arrives_ms;
+        self.wire.push(env.wire(id, WireWhat::Sent { arrives_ms }));
         self.schedule(arrives_ms, Due::Arrive { env: id });
     }
 
     fn node_up(&self, node: Node) -> bool {
         match node {
-            Node::Producer => self.producer.up,
-            Node::Consumer => self.consumer.up,
-            Node::Broker | Node::Replica => self.b(node).up && self.b(node).role != Role::Retired,
+            Node::Producer(_) => self.producer.up,
+            Node::Consumer(_) => self.consumer.up,
+            Node::Broker(_) => self.b(node).up && self.b(node).role != Role::Retired,
         }
     }
 
     fn slave(&self) -> Option<Node> {
-        (self.master == Node::Broker && self.brokers[1].role == Role::Slave).then_some(Node::Replica)
+        (self.master == Node::BROKER && self.brokers[1].role == Role::Slave).then_some(Node::REPLICA)
     }
 
     /// SYNC_MASTER can wait for a replica while its HA connection is open: a replica that
@@ -574,6 +583,13 @@ impl World {
             }
         };
         let (from, to, to_zh) = (env.from, env.to, env.to.name_zh());
+        let what_now = match env.doomed {
+            Some(reason) => WireWhat::Dropped { partitioned: reason == "partitioned" },
+            None if !self.node_up(env.to) => WireWhat::Lost,
+            None if matches!(env.payload, Payload::Request { .. }) && env.to != self.master => WireWhat::Lost,
+            None => WireWhat::Arrived,
+        };
+        self.wire.push(env.wire(id, what_now));
         if let Some(reason) = env.doomed {
             let what = what(&env);
             let (what, what_zh) = (what.en, what.zh);
@@ -588,7 +604,7 @@ impl World {
         if !self.node_up(env.to) {
             let what = what(&env);
             let (what, what_zh) = (what.en, what.zh);
-            let text = if self.b(Node::Broker).role == Role::Retired && env.to == Node::Broker {
+            let text = if self.b(Node::BROKER).role == Role::Retired && env.to == Node::BROKER {
                 said!(
                     z,
                     "network: {what} to {to} lost: {to} was replaced by the promoted replica",
@@ -656,7 +672,7 @@ impl World {
             Due::Transmit { msg, .. } => {
                 let mut text = said!(self.zh, "producer: ", "生产者：");
                 text.push(self.transmit(msg));
-                Ok((Some(Node::Producer), text, vec![msg]))
+                Ok((Some(Node::PRODUCER), text, vec![msg]))
             }
             Due::Arrive { env } => self.arrive(env),
             Due::AttemptTimeout { msg, attempt, .. } => Ok(self.attempt_timeout(msg, attempt)),
@@ -709,7 +725,7 @@ impl World {
         let master = self.master;
         self.send(
             EnvelopeKind::Request,
-            Node::Producer,
+            Node::PRODUCER,
             master,
             Payload::Request { msg, attempt, oneway: mode == SendMode::Oneway },
         );
@@ -815,12 +831,12 @@ impl World {
             "got no answer to attempt {attempt} in time",
             "第 {attempt} 次发送没有在时限内收到响应"
         );
-        (Some(Node::Producer), self.retry_or_give_up(msg, why), vec![msg])
+        (Some(Node::PRODUCER), self.retry_or_give_up(msg, why), vec![msg])
     }
 
     fn on_response(&mut self, msg: MsgId, attempt: u32, status: SendStatus) -> Out {
         let z = self.zh;
-        let node = Some(Node::Producer);
+        let node = Some(Node::PRODUCER);
         let name = status.name();
         let current = self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting);
         if !current {
@@ -923,7 +939,7 @@ impl World {
         let all = resent.iter().chain(&gave_up).copied().collect();
         let mut text = said!(z, "producer: outbox scanner ", "生产者：本地消息表扫描任务");
         text.push(Said::join(parts));
-        (Some(Node::Producer), text, all)
+        (Some(Node::PRODUCER), text, all)
     }
 
     // ----- broker: store ---------------------------------------------------------------------
@@ -1031,7 +1047,7 @@ impl World {
         if oneway {
             return None;
         }
-        self.send(EnvelopeKind::Response, node, Node::Producer, Payload::Response { msg, attempt, status });
+        self.send(EnvelopeKind::Response, node, Node::PRODUCER, Payload::Response { msg, attempt, status });
         Some(status)
     }
 
@@ -1514,7 +1530,7 @@ impl World {
             "{node_zh}：把消费位点 {persisted} 持久化到磁盘（consumerOffset.json）"
         );
         if self.settings.broker_replication != Replication::None && self.slave_available() {
-            let r = self.bm(Node::Replica);
+            let r = self.bm(Node::REPLICA);
             r.synced_offset = persisted;
             r.synced_retry_done = done;
             text.push(said!(z, "; the replica syncs it", "；从节点同步了它"));
@@ -1537,7 +1553,7 @@ impl World {
             let (offset, msg) = (self.b(master).pull_pos, entry.msg);
             self.bm(master).pull_pos += 1;
             let payload = Payload::Delivery { epoch, item: Item::Main(offset), msg, reconsume: 0 };
-            self.send(EnvelopeKind::Delivery, master, Node::Consumer, payload);
+            self.send(EnvelopeKind::Delivery, master, Node::CONSUMER, payload);
             sent.push(msg);
         }
         sent
@@ -1550,7 +1566,7 @@ impl World {
         self.bm(node).retry.get_mut(&entry)?.delivered = true;
         let payload =
             Payload::Delivery { epoch, item: Item::Retry(entry), msg: r.msg, reconsume: r.reconsume };
-        self.send(EnvelopeKind::Delivery, node, Node::Consumer, payload);
+        self.send(EnvelopeKind::Delivery, node, Node::CONSUMER, payload);
         Some(r.msg)
     }
 
@@ -1723,7 +1739,7 @@ impl World {
         if !shipped.is_empty() {
             text.push(said!(z, "; streams it to the replica", "；推送给从节点"));
         }
-        self.send(EnvelopeKind::Response, node, Node::Consumer, Payload::SendBackAck { id, msg });
+        self.send(EnvelopeKind::Response, node, Node::CONSUMER, Payload::SendBackAck { id, msg });
         text.push(said!(z, "; answers the consumer", "；应答消费者"));
         Ok((Some(node), text, vec![msg]))
     }
@@ -1731,10 +1747,10 @@ impl World {
     fn rejoin(&mut self, epoch: u32, from: Option<u64>) -> Out {
         let master = self.master;
         let (z, master_zh) = (self.zh, master.name_zh());
-        if !self.node_up(master) || !self.net.connected(master, Node::Consumer) {
+        if !self.node_up(master) || !self.net.connected(master, Node::CONSUMER) {
             self.consumer.needs_repull = true;
             return (
-                Some(Node::Consumer),
+                Some(Node::CONSUMER),
                 said!(
                     z,
                     "consumer: cannot reach {master}; will pull when it can",
@@ -1824,9 +1840,9 @@ impl World {
     }
 
     fn pull_timeout(&mut self) -> Out {
-        let node = Some(Node::Consumer);
+        let node = Some(Node::CONSUMER);
         let z = self.zh;
-        if !self.net.connected(Node::Consumer, self.master) || !self.node_up(self.master) {
+        if !self.net.connected(Node::CONSUMER, self.master) || !self.node_up(self.master) {
             self.consumer.needs_repull = true;
             return (
                 node,
@@ -1856,7 +1872,7 @@ impl World {
     }
 
     fn on_delivery(&mut self, epoch: u32, item: Item, msg: MsgId, reconsume: u32) -> Out {
-        let node = Some(Node::Consumer);
+        let node = Some(Node::CONSUMER);
         let z = self.zh;
         if epoch != self.consumer.epoch {
             return (
@@ -2001,7 +2017,7 @@ impl World {
     fn consumer_has_news(&self) -> bool {
         let c = &self.consumer;
         let master = self.b(self.master);
-        let reachable = self.node_up(self.master) && self.net.connected(Node::Consumer, self.master);
+        let reachable = self.node_up(self.master) && self.net.connected(Node::CONSUMER, self.master);
         let ahead = c.commit_offset().is_some_and(|o| o.min(master.pull_pos) > master.committed);
         let done = c.retry_done.iter().any(|(e, m)| master.retry.get(e).is_some_and(|r| r.msg == *m));
         c.up && reachable && (ahead || done)
@@ -2027,7 +2043,7 @@ impl World {
         let retry_done: Vec<(usize, MsgId)> = self.consumer.retry_done.iter().copied().collect();
         let payload = Payload::Commit { epoch: self.consumer.epoch, offset, retry_done: retry_done.clone() };
         let master = self.master;
-        self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+        self.send(EnvelopeKind::Commit, Node::CONSUMER, master, payload);
         (offset, retry_done)
     }
 
@@ -2059,11 +2075,11 @@ impl World {
                 "，附带 {n} 个已完成的重试副本"; en: plural(n, "retry copy").replace("copys", "copies")
             ));
         }
-        (Some(Node::Consumer), text, vec![])
+        (Some(Node::CONSUMER), text, vec![])
     }
 
     fn process_done(&mut self, id: u64) -> Out {
-        let node = Some(Node::Consumer);
+        let node = Some(Node::CONSUMER);
         let z = self.zh;
         let Some(w) = self.consumer.work.remove(&id) else {
             return (node, said!(z, "consumer: nothing to finish", "消费者：没有要完成的处理"), vec![]);
@@ -2090,7 +2106,7 @@ impl World {
             let payload =
                 Payload::SendBack { epoch: self.consumer.epoch, id: sb, item: w.item, msg, reconsume };
             let master = self.master;
-            self.send(EnvelopeKind::Commit, Node::Consumer, master, payload);
+            self.send(EnvelopeKind::Commit, Node::CONSUMER, master, payload);
             let life = self.consumer.life;
             self.schedule(self.now + SENDBACK_TIMEOUT_MS, Due::SendBackTimeout { id: sb, life });
             let text = said!(
@@ -2150,7 +2166,7 @@ impl World {
                 "consumer: late answer to the sendMessageBack of {msg}; nobody is waiting for it",
                 "消费者：{msg} 的 sendMessageBack 应答迟到了；已经没有人在等它"
             );
-            return (Some(Node::Consumer), text, vec![msg]);
+            return (Some(Node::CONSUMER), text, vec![msg]);
         };
         self.release(sb.item, msg);
         let text = said!(
@@ -2158,7 +2174,7 @@ impl World {
             "consumer: the broker took {msg} back; it leaves the process queue",
             "消费者：Broker 收下了 {msg}；它离开处理队列"
         );
-        (Some(Node::Consumer), text, vec![msg])
+        (Some(Node::CONSUMER), text, vec![msg])
     }
 
     /// `sendMessageBack` failed: the consumer keeps the message, holds its offset and consumes it
@@ -2167,7 +2183,7 @@ impl World {
         let z = self.zh;
         let Some(sb) = self.consumer.sendbacks.remove(&id) else {
             return (
-                Some(Node::Consumer),
+                Some(Node::CONSUMER),
                 said!(z, "consumer: nothing waiting", "消费者：没有在等的请求"),
                 vec![],
             );
@@ -2186,7 +2202,7 @@ impl World {
             "consumer: sendMessageBack of {msg} got no answer in {t} s; keeps it (offset held) and consumes it again locally in {l} s",
             "消费者：{msg} 的 sendMessageBack 在 {t} 秒内没有应答；自己留着它（位点不前进），{l} 秒后在本地重新消费"
         );
-        (Some(Node::Consumer), text, vec![msg])
+        (Some(Node::CONSUMER), text, vec![msg])
     }
 
     // ----- commands --------------------------------------------------------------------------
@@ -2226,13 +2242,25 @@ impl World {
                     "消费者：接下来 {fails} 次业务处理会失败"; en:
                     plural(fails as usize, "delivery").replace("deliverys", "deliveries")
                 );
-                Ok((Some(Node::Consumer), text, vec![]))
+                Ok((Some(Node::CONSUMER), text, vec![]))
             }
             Command::PromoteReplica => self.cmd_promote()?,
             Command::Step(_) | Command::Run(_) | Command::Back(_) => {
                 Err(said!(self.zh, "`{command}` is not a world command", "`{command}` 不是改变世界的命令"))
             }
         };
+        if out.is_ok() {
+            self.mark = match command {
+                Command::Crash(node, kind) => Some(Mark::Crashed { node: *node, kind: *kind }),
+                Command::Restart(node) => Some(Mark::Restarted { node: *node }),
+                Command::Partition(node) => Some(Mark::Partitioned { node: *node }),
+                Command::Heal => Some(Mark::Healed),
+                Command::PromoteReplica => Some(Mark::Promoted { node: self.master }),
+                _ => None,
+            };
+        } else {
+            self.wire.clear();
+        }
         Ok(out.map(|out| self.emit(out)))
     }
 
@@ -2277,7 +2305,7 @@ impl World {
                 "；先写入了本地消息表（outbox）"
             ));
         }
-        Ok((Some(Node::Producer), text, ids))
+        Ok((Some(Node::PRODUCER), text, ids))
     }
 
     fn cmd_set(&mut self, key: &str, value: &str) -> Result<Result<Out, Said>, String> {
@@ -2314,7 +2342,7 @@ impl World {
         };
         let node_zh = node.name_zh();
         let out = match node {
-            Node::Producer => {
+            Node::Producer(_) => {
                 let p = &mut self.producer;
                 p.up = false;
                 p.life += 1;
@@ -2342,7 +2370,7 @@ impl World {
                 }
                 (Some(node), text, lost)
             }
-            Node::Consumer => {
+            Node::Consumer(_) => {
                 let c = &mut self.consumer;
                 c.up = false;
                 c.life += 1;
@@ -2386,16 +2414,16 @@ impl World {
                 }
                 (Some(node), text, all)
             }
-            Node::Broker | Node::Replica => {
+            Node::Broker(_) => {
                 let written = self.b(node).written_pos;
                 let flushed = self.b(node).flushed_pos;
                 let was_up = self.b(node).up;
                 let is_master = node == self.master;
-                if node == Node::Replica && self.master == Node::Broker {
+                if node == Node::REPLICA && self.master == Node::BROKER {
                     // A killed process closes its sockets at once; a machine that lost power
                     // just goes silent.
                     if kind == CrashKind::Process {
-                        self.bm(Node::Broker).ha_connected = false;
+                        self.bm(Node::BROKER).ha_connected = false;
                     } else {
                         self.ha_silent();
                     }
@@ -2490,7 +2518,7 @@ impl World {
             )));
         }
         match node {
-            Node::Producer => {
+            Node::Producer(_) => {
                 let p = &mut self.producer;
                 p.up = true;
                 p.id = crate::ids::ProducerId(p.id.0 + 1);
@@ -2513,7 +2541,7 @@ impl World {
                 }
                 Ok(Ok((Some(node), text, vec![])))
             }
-            Node::Consumer => {
+            Node::Consumer(_) => {
                 self.consumer.up = true;
                 self.repull(None);
                 let text = said!(
@@ -2523,7 +2551,7 @@ impl World {
                 );
                 Ok(Ok((Some(node), text, vec![])))
             }
-            Node::Broker | Node::Replica => {
+            Node::Broker(_) => {
                 let z = self.zh;
                 let now = self.now;
                 let (line, cut, causes) = self.bm(node).restart(z, now)?;
@@ -2571,7 +2599,7 @@ impl World {
             ));
         }
         self.net.partition(node);
-        if matches!(node, Node::Broker | Node::Replica) {
+        if matches!(node, Node::BROKER | Node::REPLICA) {
             self.ha_silent();
         }
         let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
@@ -2601,13 +2629,13 @@ impl World {
         let mut text = said!(z, "network: healed; {names} reconnected", "网络：已恢复；{names_zh}重新连上");
         let master = self.master;
         if self.consumer.up
-            && (self.consumer.needs_repull || was.contains(&Node::Consumer) || was.contains(&master))
+            && (self.consumer.needs_repull || was.contains(&Node::CONSUMER) || was.contains(&master))
         {
             let from = self.consumer.next_offset;
             self.repull(from);
             text.push(said!(z, "; the consumer pulls again", "；消费者重新拉取"));
         }
-        if was.contains(&Node::Replica) || was.contains(&master) {
+        if was.contains(&Node::REPLICA) || was.contains(&master) {
             // Healed before housekeeping dropped it, the HA connection carries on; either way
             // the replica reports its offset and the master streams from there.
             text.push(self.reconnect_replica()?);
@@ -2616,24 +2644,24 @@ impl World {
     }
 
     fn cmd_promote(&mut self) -> Result<Result<Out, Said>, String> {
-        if self.master != Node::Broker || self.b(Node::Replica).role != Role::Slave {
+        if self.master != Node::BROKER || self.b(Node::REPLICA).role != Role::Slave {
             return Ok(Err(said!(
                 self.zh,
                 "promote replica: the replica is already the master",
                 "promote replica：从节点已经是主节点"
             )));
         }
-        if !self.b(Node::Replica).up {
+        if !self.b(Node::REPLICA).up {
             return Ok(Err(said!(
                 self.zh,
                 "promote replica: the replica is down; restart it first",
                 "promote replica：从节点已宕机；请先重启它"
             )));
         }
-        let old_up = self.b(Node::Broker).up;
+        let old_up = self.b(Node::BROKER).up;
         if old_up
-            && self.net.connected(Node::Broker, Node::Replica)
-            && !self.net.partitioned.contains(&Node::Broker)
+            && self.net.connected(Node::BROKER, Node::REPLICA)
+            && !self.net.partitioned.contains(&Node::BROKER)
         {
             return Ok(Err(said!(
                 self.zh,
@@ -2665,8 +2693,8 @@ impl World {
         r.consumer_online = false;
         let has: BTreeSet<MsgId> = r.index.iter().map(|e| e.msg).collect();
         let (committed, records) = (r.committed, r.index.len());
-        self.schedule_retries(Node::Replica);
-        self.master = Node::Replica;
+        self.schedule_retries(Node::REPLICA);
+        self.master = Node::REPLICA;
         let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
         let z = self.zh;
         let mut text = said!(
@@ -2686,9 +2714,9 @@ impl World {
             text.push(said!(z, "; it never had {}", "；它从未收到 {}", msgs_text(&had_only_old)));
         }
         match self.settings.broker_flush {
-            FlushMode::Async => self.arm_flush_tick(Node::Replica),
-            FlushMode::Sync if self.b(Node::Replica).written_pos > self.b(Node::Replica).flushed_pos => {
-                self.arm_group_commit(Node::Replica);
+            FlushMode::Async => self.arm_flush_tick(Node::REPLICA),
+            FlushMode::Sync if self.b(Node::REPLICA).written_pos > self.b(Node::REPLICA).flushed_pos => {
+                self.arm_group_commit(Node::REPLICA);
             }
             FlushMode::Sync => {}
         }
@@ -2698,7 +2726,7 @@ impl World {
             self.consumer.in_flight.clear();
             text.push(said!(z, "; the consumer switches to it", "；消费者切换到它"));
         }
-        Ok(Ok((Some(Node::Replica), text, had_only_old)))
+        Ok(Ok((Some(Node::REPLICA), text, had_only_old)))
     }
 
     // ----- reading the world -----------------------------------------------------------------
@@ -2712,11 +2740,11 @@ impl World {
             }
         };
         for id in self.producer.pending.keys() {
-            put(*id, Place::ProducerMemory);
+            put(*id, Place::ProducerMemory(Node::PRODUCER));
         }
         for (id, row) in &self.producer.outbox {
             if row.state == RowState::Pending {
-                put(*id, Place::Outbox);
+                put(*id, Place::Outbox(Node::PRODUCER));
             }
         }
         for env in self.net.envelopes.values() {
@@ -2736,38 +2764,62 @@ impl World {
             }
             let from =
                 if b.role == Role::Master { b.committed } else { b.synced_offset.max(master.committed) };
-            let (cache, disk) = match b.node {
-                Node::Replica => (Place::ReplicaPageCache, Place::ReplicaDisk),
-                _ => (Place::BrokerPageCache, Place::BrokerDisk),
-            };
+            let (cache, disk) = (Place::PageCache(b.node), Place::Disk(b.node));
             for e in b.live_entries(from) {
                 put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
             }
             if b.role == Role::Master {
                 for r in b.retry.values() {
-                    put(r.msg, Place::RetryQueue);
+                    put(r.msg, Place::RetryQueue(b.node));
                 }
             } else {
                 // A slave's retry copies count until the master reports them consumed.
                 for (i, e) in b.index.iter().enumerate() {
                     let done = master.retry_done.contains(&i) || b.synced_retry_done.contains(&i);
                     if matches!(e.kind, broker::Kind::Retry { .. }) && !done {
-                        put(e.msg, Place::RetryQueue);
+                        put(e.msg, Place::RetryQueue(b.node));
                     }
                 }
             }
             for id in b.dead_letters() {
-                put(id, Place::DeadLetterQueue);
+                put(id, Place::DeadLetterQueue(b.node));
             }
         }
         for w in self.consumer.work.values() {
-            put(w.msg, Place::ConsumerProcessing);
+            put(w.msg, Place::ConsumerProcessing(Node::CONSUMER));
         }
         // A message whose sendMessageBack is unanswered stays in the consumer's process queue.
         for sb in self.consumer.sendbacks.values() {
-            put(sb.msg, Place::ConsumerProcessing);
+            put(sb.msg, Place::ConsumerProcessing(Node::CONSUMER));
         }
         places.into_iter().map(|s| s.into_iter().collect()).collect()
+    }
+
+    /// The nodes, queues and links a front end draws, as they are now.
+    pub fn topology(&self) -> Topology {
+        let master = self.master;
+        let mut links = vec![LinkView { from: Node::PRODUCER, to: master, kind: LinkKind::Produce }];
+        if let Some(slave) = self.slave()
+            && self.settings.broker_replication != Replication::None
+        {
+            links.push(LinkView { from: master, to: slave, kind: LinkKind::Replicate });
+        }
+        links.push(LinkView { from: master, to: Node::CONSUMER, kind: LinkKind::Consume });
+        let m = self.b(master);
+        let queues = vec![QueueView {
+            id: 0,
+            broker: master,
+            owner: self.consumer.up.then_some(Node::CONSUMER),
+            stored: m.queue_len(),
+            committed: m.committed,
+        }];
+        Topology {
+            producers: vec![Node::PRODUCER],
+            brokers: vec![Node::BROKER, Node::REPLICA],
+            consumers: vec![Node::CONSUMER],
+            queues,
+            links,
+        }
     }
 
     /// Every message with its copies, fate and cause.
@@ -2839,7 +2891,7 @@ impl World {
                     note: NodeNote::None,
                 };
                 match node {
-                    Node::Producer => {
+                    Node::Producer(_) => {
                         let p = &self.producer;
                         view.role = "producer".into();
                         view.in_memory = p.pending.len();
@@ -2850,7 +2902,7 @@ impl World {
                             NodeNote::Down
                         };
                     }
-                    Node::Consumer => {
+                    Node::Consumer(_) => {
                         let c = &self.consumer;
                         view.role = "consumer".into();
                         view.committed_offset = Some(master.committed);
@@ -2865,10 +2917,10 @@ impl World {
                             NodeNote::Down
                         };
                     }
-                    Node::Broker | Node::Replica => {
+                    Node::Broker(_) => {
                         let b = self.b(node);
                         view.role = match (b.role, node) {
-                            (Role::Master, Node::Replica) => "master (promoted)",
+                            (Role::Master, Node::REPLICA) => "master (promoted)",
                             (Role::Master, _) => "master",
                             (Role::Slave, _) => "slave",
                             (Role::Retired, _) => "retired",

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::command::DropKind;
 use crate::ids::{MsgId, Node};
 use crate::log::Record;
-use crate::view::{EnvelopeKind, EnvelopeView, SendStatus};
+use crate::view::{EnvelopeKind, EnvelopeView, SendStatus, Wire, WireWhat};
 
 /// What a consumer is working on: a consume-queue offset or a retry copy (by its record's
 /// position in the broker's log).
@@ -105,6 +105,11 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
+    /// The envelope as event `what` saw it.
+    pub fn wire(&self, env: u64, what: WireWhat) -> Wire {
+        Wire { env, kind: self.kind, from: self.from, to: self.to, messages: self.payload.mentions(), what }
+    }
+
     pub fn view(&self) -> EnvelopeView {
         EnvelopeView {
             kind: self.kind,

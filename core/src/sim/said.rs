@@ -35,7 +35,7 @@ impl Said {
 /// A space between a Chinese character and a Latin letter or digit that touch (`发往Broker` →
 /// `发往 Broker`), as Chinese technical writing spaces them; node names and ids are filled into
 /// the Chinese lines without knowing what is beside them.
-fn spaced(zh: &str) -> String {
+pub(crate) fn spaced(zh: &str) -> String {
     let ideograph = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
     let latin = |c: char| c.is_ascii_alphanumeric();
     let mut out = String::with_capacity(zh.len() + 8);

@@ -129,6 +129,8 @@ fn without_logs(world: &World) -> World {
         alerts,
         rng,
         zh,
+        wire: _,
+        mark: _,
     } = world;
     World {
         settings: settings.clone(),
@@ -146,6 +148,8 @@ fn without_logs(world: &World) -> World {
         alerts: alerts.clone(),
         rng: rng.clone(),
         zh: *zh,
+        wire: Vec::new(),
+        mark: None,
     }
 }
 

@@ -198,9 +198,9 @@ impl Layout {
             let side = |n: Node, toward: Node| -> Pos2 {
                 let r = self.node(n);
                 match (n, toward) {
-                    (Node::Broker, Node::Replica) | (Node::Replica, Node::Broker) => {
+                    (Node::BROKER, Node::REPLICA) | (Node::REPLICA, Node::BROKER) => {
                         let x = if lane == upper { r.center().x - 14.0 } else { r.center().x + 14.0 };
-                        if n == Node::Broker { pos2(x, r.bottom()) } else { pos2(x, r.top()) }
+                        if n == Node::BROKER { pos2(x, r.bottom()) } else { pos2(x, r.top()) }
                     }
                     _ if self.node(toward).center().x > r.center().x => pos2(r.right(), lane),
                     _ => pos2(r.left(), lane),
@@ -217,10 +217,10 @@ impl Layout {
 
     pub fn node(&self, node: Node) -> Rect {
         match node {
-            Node::Producer => self.producer,
-            Node::Broker => self.broker,
-            Node::Replica => self.replica,
-            Node::Consumer => self.consumer,
+            Node::Producer(_) => self.producer,
+            Node::BROKER => self.broker,
+            Node::Broker(_) => self.replica,
+            Node::Consumer(_) => self.consumer,
         }
     }
 }
@@ -255,15 +255,15 @@ pub fn scene(view: &View, layout: &Layout) -> Vec<Target> {
     for m in &view.messages {
         for place in &m.places {
             let slot = match place {
-                Place::ProducerMemory => Slot::ProducerMemory,
-                Place::Outbox => Slot::Outbox,
-                Place::BrokerPageCache => Slot::BrokerCache,
-                Place::BrokerDisk => Slot::BrokerDisk,
-                Place::ReplicaPageCache => Slot::ReplicaCache,
-                Place::ReplicaDisk => Slot::ReplicaDisk,
-                Place::RetryQueue => Slot::Retry,
-                Place::DeadLetterQueue => Slot::DeadLetter,
-                Place::ConsumerProcessing => Slot::Processing,
+                Place::ProducerMemory(_) => Slot::ProducerMemory,
+                Place::Outbox(_) => Slot::Outbox,
+                Place::PageCache(Node::BROKER) => Slot::BrokerCache,
+                Place::Disk(Node::BROKER) => Slot::BrokerDisk,
+                Place::PageCache(_) => Slot::ReplicaCache,
+                Place::Disk(_) => Slot::ReplicaDisk,
+                Place::RetryQueue(_) => Slot::Retry,
+                Place::DeadLetterQueue(_) => Slot::DeadLetter,
+                Place::ConsumerProcessing(_) => Slot::Processing,
                 // Drawn on its link below, from the envelope that carries it.
                 Place::InFlight => continue,
             };
@@ -375,7 +375,7 @@ pub fn show(
     for node in Node::ALL {
         let nv = view.node(node);
         let r = layout.node(node);
-        let unused = node == Node::Replica
+        let unused = node == Node::REPLICA
             && view.settings.broker_replication == mqlab_core::settings::Replication::None;
         let fill = if !nv.up {
             visuals.widgets.inactive.bg_fill.gamma_multiply(0.6)
@@ -392,12 +392,12 @@ pub fn show(
         painter.rect(r, 10.0, fill, border, StrokeKind::Inside);
         // The broker and the replica are named by their role now: a failover swaps them.
         let name = match (node, nv.role.as_str()) {
-            (Node::Producer, _) => T::Producer,
-            (Node::Broker, "retired") => T::BrokerRetired,
-            (Node::Broker, _) => T::Broker,
-            (Node::Replica, "master (promoted)") => T::ReplicaPromoted,
-            (Node::Replica, _) => T::Replica,
-            (Node::Consumer, _) => T::Consumer,
+            (Node::Producer(_), _) => T::Producer,
+            (Node::BROKER, "retired") => T::BrokerRetired,
+            (Node::BROKER, _) => T::Broker,
+            (Node::REPLICA, "master (promoted)") => T::ReplicaPromoted,
+            (Node::Broker(_), _) => T::Replica,
+            (Node::Consumer(_), _) => T::Consumer,
         };
         let state = if !nv.up {
             T::Down
@@ -445,18 +445,18 @@ pub fn show(
         if !note.is_empty() {
             // Under the box, wrapped to its width; the broker's stops short of the lanes to
             // the replica, which leave from its bottom edge.
-            let right = if node == Node::Broker && replicated {
-                layout.lane(EnvelopeKind::Replicate, Node::Broker, Node::Replica).0.x - 6.0
+            let right = if node == Node::BROKER && replicated {
+                layout.lane(EnvelopeKind::Replicate, Node::BROKER, Node::REPLICA).0.x - 6.0
             } else {
                 r.right()
             };
             let at = r.left_bottom() + vec2(10.0, 4.0);
             // Two lines where there is room before what lies below (totals, legend, replica).
             let below = match node {
-                Node::Producer => layout.totals.top(),
-                Node::Consumer => layout.legend.top(),
-                Node::Broker => layout.replica.top(),
-                Node::Replica => layout.rect.bottom(),
+                Node::Producer(_) => layout.totals.top(),
+                Node::Consumer(_) => layout.legend.top(),
+                Node::BROKER => layout.replica.top(),
+                Node::Broker(_) => layout.rect.bottom(),
             };
             let rows = if below - at.y >= 2.4 * small.size + 6.0 { 2 } else { 1 };
             fitted_text(&painter, at, Align2::LEFT_TOP, &note, &small, weak, right - at.x, rows);
@@ -483,14 +483,14 @@ pub fn show(
 
     // Links: one lane each way.
     for (kind, from, to) in [
-        (EnvelopeKind::Request, Node::Producer, Node::Broker),
-        (EnvelopeKind::Response, Node::Broker, Node::Producer),
-        (EnvelopeKind::Delivery, Node::Broker, Node::Consumer),
-        (EnvelopeKind::Commit, Node::Consumer, Node::Broker),
-        (EnvelopeKind::Replicate, Node::Broker, Node::Replica),
-        (EnvelopeKind::ReplicaAck, Node::Replica, Node::Broker),
+        (EnvelopeKind::Request, Node::PRODUCER, Node::BROKER),
+        (EnvelopeKind::Response, Node::BROKER, Node::PRODUCER),
+        (EnvelopeKind::Delivery, Node::BROKER, Node::CONSUMER),
+        (EnvelopeKind::Commit, Node::CONSUMER, Node::BROKER),
+        (EnvelopeKind::Replicate, Node::BROKER, Node::REPLICA),
+        (EnvelopeKind::ReplicaAck, Node::REPLICA, Node::BROKER),
     ] {
-        if !replicated && (to == Node::Replica || from == Node::Replica) {
+        if !replicated && (to == Node::REPLICA || from == Node::REPLICA) {
             continue;
         }
         let (a, b) = layout.lane(kind, from, to);
@@ -575,10 +575,10 @@ pub fn show(
 
 fn node_slots(node: Node) -> &'static [Slot] {
     match node {
-        Node::Producer => &[Slot::ProducerMemory, Slot::Outbox, Slot::Failed],
-        Node::Broker => &[Slot::BrokerCache, Slot::BrokerDisk, Slot::Retry, Slot::DeadLetter],
-        Node::Replica => &[Slot::ReplicaCache, Slot::ReplicaDisk],
-        Node::Consumer => &[Slot::Processing, Slot::Done],
+        Node::Producer(_) => &[Slot::ProducerMemory, Slot::Outbox, Slot::Failed],
+        Node::BROKER => &[Slot::BrokerCache, Slot::BrokerDisk, Slot::Retry, Slot::DeadLetter],
+        Node::Broker(_) => &[Slot::ReplicaCache, Slot::ReplicaDisk],
+        Node::Consumer(_) => &[Slot::Processing, Slot::Done],
     }
 }
 
@@ -777,7 +777,7 @@ fn compact_when_narrow(ui: &mut Ui, width: f32) {
 /// What the node's third button does, for its tooltip.
 fn extra_help(node: Node, lang: Lang) -> &'static str {
     match node {
-        Node::Consumer => T::HelpFailNext.get(lang),
+        Node::CONSUMER => T::HelpFailNext.get(lang),
         _ => T::Promote.get(lang),
     }
 }
@@ -824,8 +824,8 @@ fn controls(ui: &mut Ui, layout: &Layout, view: &View, lang: Lang, intents: &mut
                 // Promotion only while the replica is a slave that is up: once promoted it is the
                 // master, and a crashed one must restart first.
                 let extra = match node {
-                    Node::Consumer => Some((T::FailNext, Command::FailNext(1), true)),
-                    Node::Replica => Some((T::Promote, Command::PromoteReplica, nv.up && nv.role == "slave")),
+                    Node::CONSUMER => Some((T::FailNext, Command::FailNext(1), true)),
+                    Node::REPLICA => Some((T::Promote, Command::PromoteReplica, nv.up && nv.role == "slave")),
                     _ => None,
                 };
                 if let Some((label, command, enabled)) = extra

@@ -27,11 +27,11 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
     ])
     .areas(area);
     let view = &ui.view;
-    stage(ui, T::Producer, view.node(Node::Producer), producer_lines(ui, producer.width), frame, producer);
-    stage(ui, T::Broker, view.node(Node::Broker), broker_lines(ui, broker.width), frame, broker);
-    stage(ui, T::Consumer, view.node(Node::Consumer), consumer_lines(ui, consumer.width), frame, consumer);
-    link(ui, Node::Producer, Node::Broker, frame, link1);
-    link(ui, Node::Broker, Node::Consumer, frame, link2);
+    stage(ui, T::Producer, view.node(Node::PRODUCER), producer_lines(ui, producer.width), frame, producer);
+    stage(ui, T::Broker, view.node(Node::BROKER), broker_lines(ui, broker.width), frame, broker);
+    stage(ui, T::Consumer, view.node(Node::CONSUMER), consumer_lines(ui, consumer.width), frame, consumer);
+    link(ui, Node::PRODUCER, Node::BROKER, frame, link1);
+    link(ui, Node::BROKER, Node::CONSUMER, frame, link2);
 }
 
 fn stage(ui: &Ui, title: T, node: &NodeView, lines: Vec<Line<'static>>, frame: &mut Frame, area: Rect) {
@@ -133,8 +133,8 @@ fn producer_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         setting(ui, "producer.require_send_ok"),
         setting(ui, "producer.outbox"),
         Line::raw(""),
-        tokens(ui, ui.t(T::Memory), w, &at(view, Place::ProducerMemory), width),
-        tokens(ui, ui.t(T::Outbox), w, &at(view, Place::Outbox), width),
+        tokens(ui, ui.t(T::Memory), w, &at(view, Place::ProducerMemory(Node::PRODUCER)), width),
+        tokens(ui, ui.t(T::Outbox), w, &at(view, Place::Outbox(Node::PRODUCER)), width),
     ]
 }
 
@@ -155,8 +155,8 @@ fn positions(node: &NodeView) -> String {
 
 fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
     let view = &ui.view;
-    let broker = view.node(Node::Broker);
-    let replica = view.node(Node::Replica);
+    let broker = view.node(Node::BROKER);
+    let replica = view.node(Node::REPLICA);
     let theme = ui.theme;
     let w = label_width(ui, &[T::PageCache, T::Disk]);
     let mut replica_head = vec![
@@ -164,9 +164,9 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         node_state(ui, replica),
         Span::styled(positions(replica), theme.dim()),
     ];
-    for envelope in view.in_flight.iter().filter(|e| e.to == Node::Replica || e.from == Node::Replica) {
+    for envelope in view.in_flight.iter().filter(|e| e.to == Node::REPLICA || e.from == Node::REPLICA) {
         replica_head.push(Span::raw(" "));
-        replica_head.push(envelope_span(ui, envelope, envelope.to == Node::Replica));
+        replica_head.push(envelope_span(ui, envelope, envelope.to == Node::REPLICA));
     }
     // The note only when one of its forms fits whole: the state and positions already say the
     // essentials.
@@ -181,19 +181,19 @@ fn broker_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
             Span::styled(positions(broker), theme.dim()),
         ]),
         setting(ui, "broker.flush"),
-        tokens(ui, ui.t(T::PageCache), w, &at(view, Place::BrokerPageCache), width),
-        tokens(ui, ui.t(T::Disk), w, &at(view, Place::BrokerDisk), width),
+        tokens(ui, ui.t(T::PageCache), w, &at(view, Place::PageCache(Node::BROKER)), width),
+        tokens(ui, ui.t(T::Disk), w, &at(view, Place::Disk(Node::BROKER)), width),
         Line::from(replica_head),
         setting(ui, "broker.replication"),
         setting(ui, "replica.flush"),
-        tokens(ui, ui.t(T::PageCache), w, &at(view, Place::ReplicaPageCache), width),
-        tokens(ui, ui.t(T::Disk), w, &at(view, Place::ReplicaDisk), width),
+        tokens(ui, ui.t(T::PageCache), w, &at(view, Place::PageCache(Node::REPLICA)), width),
+        tokens(ui, ui.t(T::Disk), w, &at(view, Place::Disk(Node::REPLICA)), width),
     ]
 }
 
 fn consumer_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
     let view = &ui.view;
-    let consumer = view.node(Node::Consumer);
+    let consumer = view.node(Node::CONSUMER);
     let offset = match (consumer.committed_offset, consumer.persisted_offset) {
         (Some(c), Some(p)) => format!("{} {c} ({} {p})", ui.t(T::Offset), ui.t(T::Disk)),
         (Some(c), None) => format!("{} {c}", ui.t(T::Offset)),
@@ -203,8 +203,8 @@ fn consumer_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         view.messages.iter().filter(|m| matches!(m.fate, Fate::Processed | Fate::Duplicated)).collect();
     let lost: Vec<&MessageView> = view.messages.iter().filter(|m| m.fate == Fate::Lost).collect();
     let w = label_width(ui, &[T::Processing, T::Processed, T::LostRow]);
-    let retry = at(view, Place::RetryQueue);
-    let dlq = at(view, Place::DeadLetterQueue);
+    let retry = at(view, Place::RetryQueue(Node::BROKER));
+    let dlq = at(view, Place::DeadLetterQueue(Node::BROKER));
     let mut queues = tokens(ui, ui.t(T::Retry), w, &retry, width / 2);
     queues.spans.extend(tokens(ui, ui.t(T::DeadLetters), 0, &dlq, width - width / 2).spans);
     vec![
@@ -213,7 +213,7 @@ fn consumer_lines(ui: &Ui, width: u16) -> Vec<Line<'static>> {
         setting(ui, "consumer.idempotent"),
         setting(ui, "consumer.check_seq"),
         Line::styled(offset, ui.theme.dim()),
-        tokens(ui, ui.t(T::Processing), w, &at(view, Place::ConsumerProcessing), width),
+        tokens(ui, ui.t(T::Processing), w, &at(view, Place::ConsumerProcessing(Node::CONSUMER)), width),
         tokens(ui, ui.t(T::Processed), w, &processed, width),
         tokens(ui, ui.t(T::LostRow), w, &lost, width),
         queues,

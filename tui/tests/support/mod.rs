@@ -6,8 +6,8 @@
 use mqlab_core::ids::{MsgId, Node, ProducerId};
 use mqlab_core::settings::Settings;
 use mqlab_core::view::{
-    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LogView, MessageView, NodeNote, NodeView, Place,
-    SendStatus, TokenState, Totals, View,
+    Cause, EnvelopeKind, EnvelopeView, Event, Fate, LinkKind, LinkView, LogView, MessageView, NodeNote,
+    NodeView, Place, QueueView, SendStatus, TokenState, Topology, Totals, View,
 };
 
 fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
@@ -18,8 +18,8 @@ fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
         role: role.to_owned(),
         log,
         replicated_pos: None,
-        committed_offset: (node == Node::Consumer).then_some(0),
-        persisted_offset: (node == Node::Consumer).then_some(0),
+        committed_offset: (node == Node::CONSUMER).then_some(0),
+        persisted_offset: (node == Node::CONSUMER).then_some(0),
         in_memory: 0,
         outbox_pending: 0,
         note: NodeNote::None,
@@ -28,21 +28,24 @@ fn node(node: Node, role: &str, log: Option<LogView>) -> NodeView {
 
 /// A message in one of a dozen typical situations, chosen by its number.
 pub fn message(i: u64) -> MessageView {
-    let (places, token, fate, cause, effects): (Vec<Place>, TokenState, Fate, Option<Cause>, u32) =
-        match i % 6 {
-            0 => (vec![Place::BrokerDisk], TokenState::Processed, Fate::Processed, None, 1),
-            1 => (vec![Place::BrokerPageCache], TokenState::PageCache, Fate::Pending, None, 0),
-            2 => (vec![], TokenState::Lost, Fate::Lost, Some(Cause::LostInPageCache), 0),
-            3 => (vec![Place::ProducerMemory], TokenState::ProducerMemory, Fate::Pending, None, 0),
-            4 => (
-                vec![Place::BrokerDisk, Place::ConsumerProcessing],
-                TokenState::Processing,
-                Fate::Pending,
-                None,
-                0,
-            ),
-            _ => (vec![Place::BrokerDisk], TokenState::Duplicated, Fate::Duplicated, None, 2),
-        };
+    let (places, token, fate, cause, effects): (Vec<Place>, TokenState, Fate, Option<Cause>, u32) = match i
+        % 6
+    {
+        0 => (vec![Place::Disk(Node::BROKER)], TokenState::Processed, Fate::Processed, None, 1),
+        1 => (vec![Place::PageCache(Node::BROKER)], TokenState::PageCache, Fate::Pending, None, 0),
+        2 => (vec![], TokenState::Lost, Fate::Lost, Some(Cause::LostInPageCache), 0),
+        3 => {
+            (vec![Place::ProducerMemory(Node::PRODUCER)], TokenState::ProducerMemory, Fate::Pending, None, 0)
+        }
+        4 => (
+            vec![Place::Disk(Node::BROKER), Place::ConsumerProcessing(Node::CONSUMER)],
+            TokenState::Processing,
+            Fate::Pending,
+            None,
+            0,
+        ),
+        _ => (vec![Place::Disk(Node::BROKER)], TokenState::Duplicated, Fate::Duplicated, None, 2),
+    };
     MessageView {
         id: MsgId(i),
         producer: ProducerId(1),
@@ -87,7 +90,7 @@ pub fn view(n: u64) -> View {
         .map(|step| Event {
             step,
             at_ms: step * 5,
-            node: Some(Node::Broker),
+            node: Some(Node::BROKER),
             text: format!(
                 "broker: appended m{step} to the page cache (bytes {}..{})",
                 step * 312,
@@ -95,6 +98,8 @@ pub fn view(n: u64) -> View {
             ),
             zh: String::new(),
             messages: vec![MsgId(step)],
+            wire: vec![],
+            mark: None,
         })
         .collect();
     View {
@@ -102,17 +107,33 @@ pub fn view(n: u64) -> View {
         virtual_ms: 100,
         idle: false,
         settings: Settings::default(),
+        topology: Topology {
+            producers: vec![Node::PRODUCER],
+            brokers: vec![Node::BROKER, Node::REPLICA],
+            consumers: vec![Node::CONSUMER],
+            queues: vec![QueueView {
+                id: 0,
+                broker: Node::BROKER,
+                owner: Some(Node::CONSUMER),
+                stored: n,
+                committed: 0,
+            }],
+            links: vec![
+                LinkView { from: Node::PRODUCER, to: Node::BROKER, kind: LinkKind::Produce },
+                LinkView { from: Node::BROKER, to: Node::CONSUMER, kind: LinkKind::Consume },
+            ],
+        },
         nodes: vec![
-            node(Node::Producer, "producer", None),
-            node(Node::Broker, "master", Some(log)),
-            node(Node::Replica, "slave", Some(LogView::default())),
-            node(Node::Consumer, "consumer", None),
+            node(Node::PRODUCER, "producer", None),
+            node(Node::BROKER, "master", Some(log)),
+            node(Node::REPLICA, "slave", Some(LogView::default())),
+            node(Node::CONSUMER, "consumer", None),
         ],
         messages,
         in_flight: vec![
-            envelope(EnvelopeKind::Request, Node::Producer, Node::Broker, n + 1),
-            envelope(EnvelopeKind::Response, Node::Broker, Node::Producer, n),
-            envelope(EnvelopeKind::Delivery, Node::Broker, Node::Consumer, n.saturating_sub(1)),
+            envelope(EnvelopeKind::Request, Node::PRODUCER, Node::BROKER, n + 1),
+            envelope(EnvelopeKind::Response, Node::BROKER, Node::PRODUCER, n),
+            envelope(EnvelopeKind::Delivery, Node::BROKER, Node::CONSUMER, n.saturating_sub(1)),
         ],
         totals,
         recent,
