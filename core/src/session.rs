@@ -604,6 +604,7 @@ impl Session {
                     id: m.id,
                     producer: m.producer,
                     seq: m.seq,
+                    queue: m.queue,
                     status: m.status,
                     fate: m.fate,
                     cause: m.cause,

@@ -348,6 +348,8 @@ pub struct MessageView {
     pub id: MsgId,
     pub producer: ProducerId,
     pub seq: u64,
+    /// The topic queue the producer chose for it (0-based).
+    pub queue: u32,
     /// Every place a copy is now (empty for a lost message).
     pub places: Vec<Place>,
     pub token: TokenState,
@@ -688,6 +690,8 @@ pub struct ReportMessage {
     pub id: MsgId,
     pub producer: ProducerId,
     pub seq: u64,
+    /// The topic queue the producer chose for it (0-based).
+    pub queue: u32,
     pub status: Option<SendStatus>,
     pub fate: Fate,
     pub cause: Option<Cause>,

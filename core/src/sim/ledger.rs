@@ -16,6 +16,8 @@ pub(crate) struct MsgInfo {
     pub id: MsgId,
     pub producer: ProducerId,
     pub seq: u64,
+    /// The topic queue it was sent to.
+    pub queue: u32,
     /// The last status the producer accepted.
     pub status: Option<SendStatus>,
     /// The producer received SEND_OK at least once.
@@ -33,11 +35,12 @@ pub(crate) struct MsgInfo {
 }
 
 impl MsgInfo {
-    pub fn new(id: MsgId, producer: ProducerId, seq: u64) -> Self {
+    pub fn new(id: MsgId, producer: ProducerId, seq: u64, queue: u32) -> Self {
         Self {
             id,
             producer,
             seq,
+            queue,
             status: None,
             acked: false,
             known_failed: false,
@@ -132,7 +135,7 @@ mod tests {
     use super::*;
 
     fn info() -> MsgInfo {
-        MsgInfo::new(MsgId(1), ProducerId(1), 1)
+        MsgInfo::new(MsgId(1), ProducerId(1), 1, 0)
     }
 
     #[test]

@@ -2280,7 +2280,7 @@ impl World {
             let id = MsgId(self.ledger.len() as u64 + 1);
             let seq = self.producer.next_seq;
             self.producer.next_seq += 1;
-            self.ledger.push(MsgInfo::new(id, producer, seq));
+            self.ledger.push(MsgInfo::new(id, producer, seq, 0));
             self.producer.pending.insert(id, Pending { attempt: 0, first_ms: None, awaiting: false });
             if self.settings.producer_outbox {
                 self.producer.outbox.insert(id, OutboxRow { tries: 0, state: RowState::Pending });
@@ -2834,6 +2834,7 @@ impl World {
                     id: info.id,
                     producer: info.producer,
                     seq: info.seq,
+                    queue: info.queue,
                     token: ledger::token(fate, &places),
                     places,
                     status: info.status,

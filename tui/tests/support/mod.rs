@@ -50,6 +50,7 @@ pub fn message(i: u64) -> MessageView {
         id: MsgId(i),
         producer: ProducerId(1),
         seq: i,
+        queue: 0,
         places,
         token,
         status: (i % 6 != 3).then_some(SendStatus::SendOk),
