@@ -81,7 +81,7 @@ fn exec_json_has_exactly_the_documented_keys() {
     let first = &json["messages"][0];
     let mut fields: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["cause", "detected", "effects", "fate", "id", "producer", "seq", "status"]);
+    assert_eq!(fields, ["cause", "detected", "effects", "fate", "id", "producer", "queue", "seq", "status"]);
     assert_eq!(first["status"], "SEND_OK");
     assert_eq!(first["fate"], "processed");
     assert!(first["cause"].is_null());
