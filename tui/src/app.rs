@@ -674,9 +674,14 @@ fn node_state(view: &View, node: Node, lang: Lang) -> &'static str {
     state.get(lang)
 }
 
+/// The world's nodes, in topology order: what the node pickers list.
+fn topology_nodes(view: &View) -> impl Iterator<Item = Node> + '_ {
+    let t = &view.topology;
+    t.producers.iter().chain(&t.brokers).chain(&t.consumers).copied()
+}
+
 fn crash_menu(view: &View, lang: Lang) -> Menu {
-    let items = Node::ALL
-        .into_iter()
+    let items = topology_nodes(view)
         .map(|node| MenuItem {
             label: format!("{node} ({})", node_state(view, node, lang)),
             then: Then::Open(Menu::new(
@@ -703,8 +708,7 @@ fn crash_meaning(kind: CrashKind) -> T {
 }
 
 fn node_menu(view: &View, lang: Lang, title: T, verb: &str) -> Menu {
-    let items = Node::ALL
-        .into_iter()
+    let items = topology_nodes(view)
         .map(|node| MenuItem {
             label: format!("{node} ({})", node_state(view, node, lang)),
             then: Then::Perform(format!("{verb} {node}")),

@@ -26,7 +26,7 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
     };
     let mut head = vec![
         Span::styled(format!("{} ", token_text(m)), theme.token(m.token)),
-        Span::styled(format!("{} #{}   ", m.producer, m.seq), theme.dim()),
+        Span::styled(format!("{} #{} q{}   ", m.producer, m.seq, m.queue), theme.dim()),
     ];
     head.extend(field(T::Fate, ui.t(crate::i18n::fate(m.fate)).to_owned()));
     if let Some(cause) = m.cause {
@@ -45,7 +45,7 @@ pub fn lines(ui: &Ui, journey: &Journey, width: u16) -> Vec<Line<'static>> {
     let copies = if m.places.is_empty() {
         ui.t(T::Nowhere).to_owned()
     } else {
-        m.places.iter().map(|p| p.describe(ui.lang)).collect::<Vec<_>>().join(", ")
+        m.places.iter().map(|p| p.describe(ui.lang)).collect::<Vec<_>>().join("; ")
     };
     lines.push(Line::from(field(T::Copies, copies)));
     lines.push(Line::raw(""));

@@ -211,8 +211,61 @@ fn an_envelope_to_the_replica_shows_on_its_line_at_80_and_120_columns() {
     );
     for (width, height) in [(80, 24), (120, 40)] {
         let text = screen(&app, width, height);
-        let line = text.lines().find(|l| l.contains("replica up")).expect("the replica's line");
+        let line = text.lines().find(|l| l.contains("│replica ")).expect("the replica's line");
         assert!(line.contains("m1→"), "{width}x{height}: {line}");
+    }
+}
+
+/// A failover: the replica is promoted after the master crashed, then one more message is sent.
+fn promoted() -> App {
+    let mut app = app();
+    keys(
+        &mut app,
+        ":set broker.replication sync; send 2; run; crash broker; promote replica; send 1; run 3⏎",
+    );
+    app
+}
+
+#[test]
+fn after_a_promotion_the_links_go_to_the_promoted_replica() {
+    let app = promoted();
+    let request = app.ui.view.in_flight.iter().find(|e| e.kind == mqlab_core::view::EnvelopeKind::Request);
+    assert_eq!(request.map(|e| e.to), Some(mqlab_core::ids::Node::REPLICA), "{:?}", app.ui.view.in_flight);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = screen(&app, width, height);
+        let line = |name: &str| text.lines().find(|l| l.contains(name)).expect(name).to_owned();
+        let (old, new) = (line("│broker "), line("│replica "));
+        // Both link arrows end on the promoted replica's row, none on the retired broker's.
+        assert_eq!(new.matches("─▶│").count(), 2, "{width}x{height}:\n{text}");
+        assert!(!old.contains('▶'), "{width}x{height}:\n{text}");
+        assert!(old.contains("retired"), "{width}x{height}:\n{text}");
+        assert!(new.contains("new master"), "{width}x{height}:\n{text}");
+        // The request of the new message is on its way to it.
+        assert!(text.contains("m3→"), "{width}x{height}:\n{text}");
+    }
+}
+
+#[test]
+fn a_promotion_at_80x24() {
+    insta::assert_snapshot!(screen(&promoted(), 80, 24));
+}
+
+#[test]
+fn a_promotion_at_120x40() {
+    insta::assert_snapshot!(screen(&promoted(), 120, 40));
+}
+
+#[test]
+fn the_node_pickers_list_the_topology() {
+    let mut app = app();
+    keys(&mut app, "x");
+    let Some(Overlay::Menu(menu)) = &app.ui.overlay else { panic!("the crash menu is open") };
+    let labels: Vec<&str> = menu.items.iter().map(|i| i.label.as_str()).collect();
+    let t = &app.ui.view.topology;
+    let nodes: Vec<_> = t.producers.iter().chain(&t.brokers).chain(&t.consumers).collect();
+    assert_eq!(labels.len(), nodes.len(), "{labels:?}");
+    for (label, node) in labels.iter().zip(nodes) {
+        assert!(label.starts_with(node.name()), "{label} for {node}");
     }
 }
 

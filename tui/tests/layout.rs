@@ -119,7 +119,7 @@ fn a_down_node_its_note_and_the_latest_alert_show() {
     view.alerts = vec!["consumer: gap in p1 after seq 1".to_owned(), "outbox gave up on m3".to_owned()];
     let ui = Ui::new(view, Lang::En, Theme { color: true });
     let screen = text(&draw(&ui, 120, 40));
-    assert!(screen.contains("Broker DOWN"), "{screen}");
+    assert!(screen.contains("broker master DOWN"), "{screen}");
     assert!(screen.contains("down: crashed"), "{screen}");
     assert!(screen.contains("⚑ outbox gave up on m3 (+1)"), "{screen}");
 }
@@ -183,4 +183,36 @@ fn a_lesson_asks_before_it_runs_then_shows_the_verdict() {
     ui.lang = Lang::Zh;
     let screen = text(&draw(&ui, 120, 40));
     assert!(screen.contains("m1 会丢吗？") && screen.contains("不对"), "{screen}");
+}
+
+#[test]
+fn four_producers_four_consumers_eight_queues_at_80x24() {
+    let mut ui = Ui::new(support::topology_view(4, 4, 8, 500), Lang::En, Theme { color: true });
+    ui.selected = Some(MsgId(497));
+    insta::assert_snapshot!(draw(&ui, 80, 24).backend());
+}
+
+#[test]
+fn four_producers_four_consumers_eight_queues_at_120x40() {
+    let mut ui = Ui::new(support::topology_view(4, 4, 8, 500), Lang::En, Theme { color: true });
+    ui.selected = Some(MsgId(497));
+    insta::assert_snapshot!(draw(&ui, 120, 40).backend());
+}
+
+#[test]
+fn every_node_queue_and_link_of_a_crowded_world_is_drawn() {
+    let view = support::topology_view(4, 4, 8, 500);
+    for lang in [Lang::En, Lang::Zh] {
+        let ui = Ui::new(view.clone(), lang, Theme { color: false });
+        let screen = text(&draw(&ui, 120, 40));
+        for node in view.nodes.iter().map(|n| n.node) {
+            let name = if lang == Lang::Zh { node.name_zh() } else { node.name() };
+            assert!(screen.contains(name), "{lang:?}: {name} is not drawn:\n{screen}");
+        }
+        for q in 0..8 {
+            assert!(screen.contains(&format!("q{q} ")), "{lang:?}: queue {q} is not drawn:\n{screen}");
+        }
+        // Both link columns have their arrow.
+        assert_eq!(screen.matches('▶').count(), 2 + screen.matches("▶m").count(), "{screen}");
+    }
 }

@@ -1,5 +1,6 @@
-//! The ledger: the totals, then every message with its send status, fate and cause. The
-//! selected message is highlighted and kept in sight; with no selection the newest are shown.
+//! The ledger: the totals, then every message with its queue, send status, fate, and then its
+//! cause or where its copies are (on which node). The selected message is highlighted and kept
+//! in sight; with no selection the newest are shown.
 
 use mqlab_core::view::{Fate, MessageView, Totals};
 use ratatui::Frame;
@@ -32,9 +33,19 @@ pub fn render(ui: &Ui, frame: &mut Frame, area: Rect) {
         view.messages.iter().map(|m| m.status.map_or(1, |s| s.name().len())).max().unwrap_or(1);
     let fate_width =
         view.messages.iter().map(|m| Span::raw(ui.t(i18n::fate(m.fate))).width()).max().unwrap_or(1);
-    // The sequence number is the first thing to go on a narrow screen: the cause matters more.
+    // The sequence number is the first thing to go on a narrow screen, then the queue: the
+    // cause matters more.
     let show_seq = area.width >= 60;
-    let widths = Widths { status: status_width, fate: fate_width, seq: show_seq };
+    let show_queue = area.width >= 44 || view.topology.queues.len() > 1;
+    let token_width =
+        view.messages.iter().map(|m| Span::raw(token_text(m)).width()).max().unwrap_or(0).max(5);
+    let widths = Widths {
+        token: token_width,
+        status: status_width,
+        fate: fate_width,
+        seq: show_seq,
+        queue: show_queue,
+    };
     let selected = ui.selected.and_then(|id| view.messages.iter().position(|m| m.id == id));
     let count = view.messages.len();
     let inner = usize::from(area.width.saturating_sub(2));
@@ -94,9 +105,11 @@ fn totals(ui: &Ui, t: &Totals, width: u16) -> Vec<Line<'static>> {
 
 #[derive(Debug, Clone, Copy)]
 struct Widths {
+    token: usize,
     status: usize,
     fate: usize,
     seq: bool,
+    queue: bool,
 }
 
 /// One message: a line, or two when its cause does not fit beside it.
@@ -105,8 +118,11 @@ fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -
     let status = m.status.map_or("—", |s| s.name());
     let mut spans = vec![
         Span::raw(if selected { "▶" } else { " " }),
-        Span::styled(format!("{:<6}", token_text(m)), theme.token(m.token)),
+        Span::styled(pad(&token_text(m), widths.token + 1), theme.token(m.token)),
     ];
+    if widths.queue {
+        spans.push(Span::styled(format!("q{:<2} ", m.queue), theme.dim()));
+    }
     if widths.seq {
         spans.push(Span::styled(format!("#{:<3} ", m.seq), theme.dim()));
     }
@@ -129,6 +145,18 @@ fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -
         tail.push(Span::styled(format!(" ⚑ {}", ui.t(T::Detected)), theme.key()));
     }
     let head_width = Line::from(spans.clone()).width();
+    // Where its copies are, when nothing more urgent is said: on the line if it fits (cut
+    // short otherwise), on a line of its own for the selected message.
+    if tail.is_empty() && !m.places.is_empty() {
+        let places = where_text(ui, m);
+        let room = inner.saturating_sub(head_width + 1);
+        if selected && Span::raw(places.as_str()).width() > room {
+            tail.push(Span::styled(format!(" {places}"), theme.dim()));
+        } else if room >= 8 {
+            spans.push(Span::styled(format!(" {}", cut(&places, room)), theme.dim()));
+        }
+    }
+    let head_width = Line::from(spans.clone()).width();
     let tail_width = Line::from(tail.clone()).width();
     let mut lines = if head_width + tail_width <= inner || tail.is_empty() {
         spans.extend(tail);
@@ -144,6 +172,31 @@ fn row(ui: &Ui, m: &MessageView, widths: Widths, selected: bool, inner: usize) -
         }
     }
     lines
+}
+
+/// Every place a copy of the message is, naming the node: "replica disk, consumer2, processing".
+fn where_text(ui: &Ui, m: &MessageView) -> String {
+    let separator = if ui.lang == mqlab_core::lesson::Lang::Zh { "；" } else { "; " };
+    m.places.iter().map(|p| p.describe(ui.lang)).collect::<Vec<_>>().join(separator)
+}
+
+/// The text cut to `width` display columns, ending in `…` when it was cut.
+fn cut(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_owned()).width();
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// The text followed by spaces to `width` display columns (a Chinese character takes two).

@@ -21,8 +21,9 @@ use crate::i18n::T;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Height of the stages row: borders plus the broker's nine lines.
-const STAGES_HEIGHT: u16 = 11;
+/// The rows kept below the stages for the ledger and the event log, however many nodes the
+/// stages hold.
+const MIN_BOTTOM: u16 = 8;
 
 /// The notice shown instead of the lab in a terminal smaller than the minimum: wrapped to fit a
 /// terminal as small as 10×5, and vertically centred.
@@ -49,8 +50,12 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
         return;
     }
     let legend = area.height >= MIN_HEIGHT + 6;
+    // The stages grow with the topology (more producers, consumers, queues), up to what leaves
+    // the ledger and the log their rows.
+    let spare = area.height - u16::from(legend) - 2 - MIN_BOTTOM;
+    let stages_height = stages::height(ui, area.width).min(spare).max(stages::MIN_HEIGHT);
     let [top, legend_area, bottom, message, status_area] = Layout::vertical([
-        Constraint::Length(STAGES_HEIGHT),
+        Constraint::Length(stages_height),
         Constraint::Length(u16::from(legend)),
         Constraint::Fill(1),
         Constraint::Length(1),

@@ -141,3 +141,90 @@ pub fn view(n: u64) -> View {
         alerts: vec![],
     }
 }
+
+/// A world the way the core draws one with `producers` producers (1–4), `consumers` consumers
+/// (1–4) and `queues` topic queues (1–8), and `n` messages spread over them round-robin: each
+/// producer's requests go to the master, the master replicates to the slave and delivers each
+/// queue to the consumer that owns it. Copies name the node that holds them.
+pub fn topology_view(producers: u8, consumers: u8, queues: u32, n: u64) -> View {
+    let mut view = view(n);
+    let p: Vec<Node> = (0..producers).map(Node::Producer).collect();
+    let c: Vec<Node> = (0..consumers).map(Node::Consumer).collect();
+    let owner = |q: u32| c[q as usize % c.len()];
+    for m in &mut view.messages {
+        let i = m.id.0;
+        let producer = p[i as usize % p.len()];
+        m.producer = ProducerId(1 + i as u32 % u32::from(producers));
+        m.queue = (i % u64::from(queues)) as u32;
+        let consumer = owner(m.queue);
+        for place in &mut m.places {
+            *place = match *place {
+                Place::ProducerMemory(_) => Place::ProducerMemory(producer),
+                Place::ConsumerProcessing(_) => Place::ConsumerProcessing(consumer),
+                // Every third stored copy is also on the slave.
+                Place::Disk(_) if i % 3 == 0 => Place::Disk(Node::REPLICA),
+                other => other,
+            };
+        }
+    }
+    let per_queue = |q: u32| view.messages.iter().filter(|m| m.queue == q).count() as u64;
+    let queue_views: Vec<QueueView> = (0..queues)
+        .map(|q| QueueView {
+            id: q,
+            broker: Node::BROKER,
+            owner: Some(owner(q)),
+            stored: per_queue(q),
+            committed: per_queue(q).saturating_sub(2),
+        })
+        .collect();
+    let mut links: Vec<LinkView> =
+        p.iter().map(|&from| LinkView { from, to: Node::BROKER, kind: LinkKind::Produce }).collect();
+    links.push(LinkView { from: Node::BROKER, to: Node::REPLICA, kind: LinkKind::Replicate });
+    links.extend(c.iter().map(|&to| LinkView { from: Node::BROKER, to, kind: LinkKind::Consume }));
+    let log = view.node(Node::BROKER).log;
+    let mut nodes: Vec<NodeView> = p.iter().map(|&n| node(n, "producer", None)).collect();
+    nodes.push(NodeView { replicated_pos: log.map(|l| l.flushed_pos), ..node(Node::BROKER, "master", log) });
+    nodes.push(node(Node::REPLICA, "slave", log.map(|l| LogView { written_pos: l.flushed_pos, ..l })));
+    nodes.extend(c.iter().map(|&n| NodeView {
+        committed_offset: Some(0),
+        persisted_offset: Some(0),
+        ..node(n, "consumer", None)
+    }));
+    // One producer down and one consumer cut off, as a classroom demo would leave them.
+    if let Some(last) = nodes.iter_mut().rfind(|v| v.node.is_producer() && v.node.index() > 0) {
+        last.up = false;
+        last.note = NodeNote::Down;
+    }
+    if let Some(last) = nodes.iter_mut().rfind(|v| v.node.is_consumer() && v.node.index() > 0) {
+        last.partitioned = true;
+    }
+    let envelope = |kind, from, to, id| EnvelopeView {
+        kind,
+        from,
+        to,
+        messages: vec![MsgId(id)],
+        sent_ms: 10,
+        arrives_ms: 15,
+        doomed: false,
+    };
+    view.in_flight = p
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| envelope(EnvelopeKind::Request, from, Node::BROKER, n + 1 + i as u64))
+        .chain(
+            c.iter()
+                .enumerate()
+                .map(|(i, &to)| envelope(EnvelopeKind::Delivery, Node::BROKER, to, n - i as u64)),
+        )
+        .chain([envelope(EnvelopeKind::Replicate, Node::BROKER, Node::REPLICA, n)])
+        .collect();
+    view.topology = Topology {
+        producers: p,
+        brokers: vec![Node::BROKER, Node::REPLICA],
+        consumers: c,
+        queues: queue_views,
+        links,
+    };
+    view.nodes = nodes;
+    view
+}
