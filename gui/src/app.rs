@@ -7,7 +7,7 @@
 //! with egui_kittest and the benchmark renders it headless.
 
 use mqlab_core::command::{self, Command};
-use mqlab_core::ids::{MsgId, Node};
+use mqlab_core::ids::MsgId;
 use mqlab_core::lesson::{self, Lang, Lesson};
 use mqlab_core::session::{Session, SessionConfig};
 use mqlab_core::view::{Journey, View};
@@ -608,9 +608,9 @@ impl LabApp {
     fn refresh(&mut self, animate: bool) {
         let old = std::mem::replace(&mut self.view, self.session.view());
         if animate {
-            for node in Node::ALL {
-                if old.node(node).up && !self.view.node(node).up {
-                    self.anim.flash(node, self.now);
+            for nv in &self.view.nodes {
+                if old.nodes.iter().any(|o| o.node == nv.node && o.up) && !nv.up {
+                    self.anim.flash(nv.node, self.now);
                 }
             }
             self.anim.begin(self.now, self.transition());

@@ -5,10 +5,10 @@
 //! the projector is what it can type and search for. Event explanations come from the core as
 //! they are. `gui/tests/font.rs` checks that the bundled font covers every Chinese string here.
 
-use mqlab_core::ids::{MsgId, ProducerId};
+use mqlab_core::ids::{MsgId, Node, ProducerId};
 use mqlab_core::lesson::Lang;
 use mqlab_core::settings::Stage;
-use mqlab_core::view::{Fate, NodeNote, TokenState};
+use mqlab_core::view::{Fate, NodeNote, Place, TokenState};
 
 macro_rules! strings {
     ($($name:ident => $en:literal, $zh:literal;)*) => {
@@ -48,10 +48,19 @@ strings! {
     MenuLessons => "Lessons", "课程";
     MenuHelp => "Help", "帮助";
     Producer => "producer", "生产者";
-    Broker => "broker (master)", "Broker（主）";
-    Replica => "replica (slave)", "副本（从）";
-    BrokerRetired => "broker (retired)", "Broker（已退役）";
-    ReplicaPromoted => "replica (promoted master)", "副本（已升为主）";
+    RoleMaster => "master", "主";
+    RoleSlave => "slave", "从";
+    RolePromoted => "master (promoted)", "主（已升主）";
+    RoleRetired => "retired", "已退役";
+    Link => "link", "链路";
+    LinkProduce => "produce", "生产";
+    LinkReplicate => "replicate", "复制";
+    LinkConsume => "consume", "消费";
+    Queue => "queue", "队列";
+    QueueStored => "stored", "存储";
+    QueueCommitted => "committed", "已提交";
+    NoOwner => "no consumer", "无消费者";
+    GroupDone => "done (the group)", "已处理（消费组）";
     Consumer => "consumer", "消费者";
     Memory => "memory", "内存";
     Outbox => "outbox", "本地消息表";
@@ -152,6 +161,7 @@ strings! {
     Journey => "Journey", "消息轨迹";
     ColMessage => "msg", "消息";
     ColSeq => "seq", "序号";
+    ColQueue => "queue", "队列";
     ColWhere => "where", "位置";
     ColStatus => "status", "状态";
     ColFate => "fate", "结局";
@@ -430,6 +440,13 @@ pub fn all_zh() -> Vec<String> {
         NodeNote::Log { records: 3, dirty_bytes: 512 },
     ] {
         out.push(note.text(Lang::Zh));
+    }
+    // Node names and the places they hold copies in (the ledger's "where").
+    for kind in [Node::Producer, Node::Broker, Node::Consumer] {
+        for i in 0..mqlab_core::ids::MAX_PER_KIND as u8 {
+            out.extend(Place::ALL.iter().map(|p| p.describe(Lang::Zh)));
+            out.push(kind(i).name_zh().to_owned());
+        }
     }
     out
 }

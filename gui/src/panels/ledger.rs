@@ -1,5 +1,5 @@
-//! The ledger (every message: where it is, status, fate, cause, effects), the explained event
-//! log and the journey of the selected or hovered message.
+//! The ledger (every message: its queue, where its copies are and on which node, status, fate,
+//! cause, effects), the explained event log and the journey of the selected or hovered message.
 
 use egui::RichText;
 use mqlab_core::lesson::Lang;
@@ -42,9 +42,13 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
     });
 }
 
-const HEADERS: [T; 8] = [
+/// The number of columns.
+const COLUMNS: usize = 9;
+
+const HEADERS: [T; COLUMNS] = [
     T::ColMessage,
     T::ColSeq,
+    T::ColQueue,
     T::ColWhere,
     T::ColStatus,
     T::ColFate,
@@ -54,13 +58,13 @@ const HEADERS: [T; 8] = [
 ];
 
 /// One ledger row's cells as text, with their colour.
-type Row = [(String, Option<egui::Color32>); 8];
+type Row = [(String, Option<egui::Color32>); COLUMNS];
 
 /// The ledger's cells as text, and the width each column needs to show all of them whole.
 #[derive(Clone)]
 struct Table {
     rows: std::sync::Arc<Vec<Row>>,
-    natural: [f32; 8],
+    natural: [f32; COLUMNS],
 }
 
 impl Table {
@@ -73,7 +77,8 @@ impl Table {
         egui::TextStyle::Body.resolve(ui.style()).size.to_bits().hash(&mut hasher);
         ui.spacing().button_padding.x.to_bits().hash(&mut hasher);
         for m in &app.view().messages {
-            (m.id, m.producer, m.seq, m.token, m.fate, m.cause, m.effects, m.detected).hash(&mut hasher);
+            (m.id, m.producer, m.seq, m.queue, &m.places, m.token, m.fate, m.cause, m.effects, m.detected)
+                .hash(&mut hasher);
             m.status.map(|s| s.name()).hash(&mut hasher);
         }
         let key = hasher.finish();
@@ -97,7 +102,8 @@ impl Table {
                 [
                     (m.id.to_string(), None),
                     (format!("{}/{}", m.producer, m.seq), None),
-                    (i18n::token(m.token, lang).to_owned(), Some(diagram::color(m.token))),
+                    (format!("q{}", m.queue), None),
+                    (where_text(m, lang), Some(diagram::color(m.token))),
                     (m.status.map_or("—".to_owned(), |s| s.name().to_owned()), None),
                     (i18n::fate(m.fate, lang), fate_color(m.fate)),
                     (m.cause.map_or("—".to_owned(), |c| c.name().to_owned()), fate_color(m.fate)),
@@ -109,14 +115,14 @@ impl Table {
         let body = egui::TextStyle::Body.resolve(ui.style());
         // The id column is a button: its text sits inside the button's padding.
         let padding = 2.0 * ui.spacing().button_padding.x;
-        let mut natural = [0.0_f32; 8];
+        let mut natural = [0.0_f32; COLUMNS];
         ui.fonts_mut(|f| {
             let mut width = |text: &str| text.chars().map(|c| f.glyph_width(&body, c)).sum::<f32>();
             for (i, h) in HEADERS.iter().enumerate() {
                 // Headers are strong: a little wider than body text.
                 natural[i] = width(h.get(lang)) * 1.06;
             }
-            let mut seen: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); 8];
+            let mut seen: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); COLUMNS];
             for row in &rows {
                 for (i, (text, _)) in row.iter().enumerate() {
                     if seen[i].insert(text.as_str()) {
@@ -146,7 +152,7 @@ impl Table {
 
     /// Column widths that fit `total`: when they do not all fit, only the widest columns are
     /// narrowed (to one common cap), so short columns such as the id and the counts stay whole.
-    fn widths(&self, total: f32, spacing: f32) -> [f32; 8] {
+    fn widths(&self, total: f32, spacing: f32) -> [f32; COLUMNS] {
         let room = total - spacing * (self.natural.len() - 1) as f32;
         let fits = |cap: f32| self.natural.iter().map(|w| w.min(cap)).sum::<f32>() <= room;
         let widest = self.natural.iter().copied().fold(0.0, f32::max);
@@ -200,6 +206,16 @@ fn ledger(ui: &mut egui::Ui, app: &LabApp, table: &Table, lang: Lang, intents: &
             }
         },
     );
+}
+
+/// Where the message's copies are, naming the node that holds each ("replica disk; consumer2,
+/// processing"); for a message with none left, its state (lost, processed).
+fn where_text(m: &mqlab_core::view::MessageView, lang: Lang) -> String {
+    if m.places.is_empty() {
+        return i18n::token(m.token, lang).to_owned();
+    }
+    let separator = if lang == Lang::Zh { "；" } else { "; " };
+    m.places.iter().map(|p| p.describe(lang)).collect::<Vec<_>>().join(separator)
 }
 
 fn fate_color(fate: Fate) -> Option<egui::Color32> {
@@ -276,17 +292,19 @@ mod tests {
 
     #[test]
     fn a_narrow_ledger_cuts_only_its_widest_columns() {
-        let table =
-            Table { rows: Default::default(), natural: [40.0, 40.0, 90.0, 160.0, 80.0, 200.0, 60.0, 30.0] };
+        let table = Table {
+            rows: Default::default(),
+            natural: [40.0, 40.0, 30.0, 90.0, 160.0, 80.0, 200.0, 60.0, 30.0],
+        };
         let spacing = 8.0;
         let whole = table.natural_width(spacing);
         assert_eq!(table.widths(whole + 50.0, spacing), table.natural, "room to spare: all whole");
         let widths = table.widths(whole - 100.0, spacing);
-        let used = widths.iter().sum::<f32>() + spacing * 7.0;
+        let used = widths.iter().sum::<f32>() + spacing * 8.0;
         assert!(used <= whole - 100.0 + 0.01, "{used}");
-        for i in [0, 1, 2, 4, 6, 7] {
+        for i in [0, 1, 2, 3, 5, 7, 8] {
             assert_eq!(widths[i], table.natural[i], "column {i} stays whole");
         }
-        assert!(widths[3] < 160.0 && widths[5] < 200.0 && (widths[3] - widths[5]).abs() < 0.01);
+        assert!(widths[4] < 160.0 && widths[6] < 200.0 && (widths[4] - widths[6]).abs() < 0.01);
     }
 }

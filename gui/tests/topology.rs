@@ -1,0 +1,95 @@
+//! The diagram draws the world's topology from the view: every node's box, every link as it is
+//! now (after a failover, to the promoted replica), found through their accessible labels.
+//! Hand-built views stand in for worlds with several producers, consumers and queues; the
+//! promotion is a real session on in-memory storage.
+
+#[path = "../../tui/tests/support/mod.rs"]
+mod support;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use mqlab_core::ids::Node;
+use mqlab_core::lesson::Lang;
+use mqlab_core::log::StorageKind;
+use mqlab_core::session::SessionConfig;
+use mqlab_core::view::{LinkKind, View};
+use mqlab_gui::diagram::{self, animation::Animator};
+use mqlab_gui::{GuiOptions, LabApp, fonts};
+
+/// A harness that draws only the diagram of `view`.
+fn diagram_of(view: View, lang: Lang, size: [f32; 2]) -> Harness<'static> {
+    let mut anim = Animator::default();
+    let mut harness =
+        Harness::builder().with_size(size).with_context_setup(fonts::install).build_ui(move |ui| {
+            let mut intents = Vec::new();
+            diagram::show(ui, &view, &mut anim, lang, None, &mut intents);
+        });
+    harness.run();
+    harness
+}
+
+#[test]
+fn every_node_of_a_two_producer_two_consumer_world_has_its_box() {
+    let view = support::topology_view(2, 2, 4, 40);
+    for lang in [Lang::En, Lang::Zh] {
+        for size in [[1280.0, 720.0], [1024.0, 768.0], [1600.0, 1000.0]] {
+            let harness = diagram_of(view.clone(), lang, size);
+            for nv in &view.nodes {
+                harness.get_by_label(&diagram::node_label(nv, lang));
+            }
+            for link in &view.topology.links {
+                harness.get_by_label(&diagram::link_label(link.from, link.to, link.kind, lang));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_crowded_world_draws_every_box_queue_and_link() {
+    let view = support::topology_view(4, 4, 8, 500);
+    let harness = diagram_of(view.clone(), Lang::En, [1280.0, 720.0]);
+    for nv in &view.nodes {
+        harness.get_by_label(&diagram::node_label(nv, Lang::En));
+    }
+    for q in &view.topology.queues {
+        let owner = q.owner.map_or("no consumer", Node::name);
+        harness.get_by_label(&format!(
+            "queue {}: {} stored, {} committed, {owner}",
+            q.id, q.stored, q.committed
+        ));
+    }
+    assert_eq!(view.topology.links.len(), 4 + 1 + 4);
+    for link in &view.topology.links {
+        harness.get_by_label(&diagram::link_label(link.from, link.to, link.kind, Lang::En));
+    }
+}
+
+#[test]
+fn after_a_promotion_the_produce_link_targets_the_promoted_replica() {
+    let options = GuiOptions {
+        session: SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() },
+        script: Some(
+            "set broker.replication sync; send 2; run; crash broker; promote replica; send 1; run 3"
+                .to_owned(),
+        ),
+        ..GuiOptions::default()
+    };
+    let app = LabApp::new(&options).expect("the lab starts");
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .with_context_setup(fonts::install)
+        .build_ui_state(|ui, app: &mut LabApp| app.ui(ui), app);
+    harness.run();
+    harness.get_by_label("link producer → replica (produce)");
+    harness.get_by_label("link replica → consumer (consume)");
+    assert!(
+        harness.query_by_label("link producer → broker (produce)").is_none(),
+        "no link to the retired broker"
+    );
+    let view = harness.state().view().clone();
+    harness.get_by_label(&diagram::node_label(view.node(Node::REPLICA), Lang::En));
+    assert_eq!(diagram::node_label(view.node(Node::REPLICA), Lang::En), "replica (master (promoted), up)");
+    assert_eq!(diagram::node_label(view.node(Node::BROKER), Lang::En), "broker (retired, DOWN)");
+    let produce: Vec<_> = view.topology.links.iter().filter(|l| l.kind == LinkKind::Produce).collect();
+    assert!(produce.iter().all(|l| l.to == Node::REPLICA), "{produce:?}");
+}
