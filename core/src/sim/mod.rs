@@ -17,9 +17,12 @@
 
 pub(crate) mod broker;
 mod clients;
+mod cluster;
+mod consume;
 pub(crate) mod files;
 pub(crate) mod ledger;
 mod net;
+mod produce;
 pub(crate) mod said;
 mod snapshot;
 
@@ -38,7 +41,7 @@ use crate::view::{
 };
 
 use broker::{Broker, DLQ_TOPIC, FlushOutcome, ReplicaOutcome, Role, SCHEDULE_TOPIC, Waiter, unique};
-use clients::{Consumer, OutboxRow, Pending, Producer, RowState, SendBack, Work};
+use clients::{Consumer, Group, OutboxRow, Pending, Producer, RowState, SendBack, Session, Work};
 use ledger::{MsgInfo, msgs_text};
 use net::{Envelope, Item, Net, Payload, doom_zh, kind_name, kind_name_zh};
 use said::{Said, said};
@@ -74,6 +77,11 @@ pub const OUTBOX_MAX_TRIES: u32 = 5;
 pub const PULL_TIMEOUT_MS: u64 = 1000;
 /// A message whose sendMessageBack failed is consumed again locally after this long.
 pub const LOCAL_RETRY_MS: u64 = 5000;
+/// The broker closes a consumer's channel it has not heard from in this long (RocketMQ
+/// `channelExpiredTimeout`, 120 s, checked by `ClientHousekeepingService` every 10 s).
+pub const CHANNEL_EXPIRED_MS: u64 = 120_000;
+/// How often the broker's client housekeeping looks for expired channels.
+pub const CLIENT_SCAN_MS: u64 = 10_000;
 /// `run` without MS stops after this much virtual time even if work remains (the whole retry
 /// ladder of 16 retries, about 4 h 46 min, fits well inside).
 pub const RUN_BOUND_MS: u64 = 24 * 3600 * 1000;
@@ -86,6 +94,11 @@ pub const DELAY_LEVELS_MS: [u64; 18] = [
 ];
 
 /// The delay before retry `n` (1-based): delay level `2 + n` (10 s for the first), capped at 2 h.
+/// The delay level (1-based) of retry `n`: RocketMQ's broker uses level `3 + reconsumeTimes`.
+pub fn retry_level(n: u32) -> u32 {
+    (n + 2).clamp(1, DELAY_LEVELS_MS.len() as u32)
+}
+
 pub fn retry_delay_ms(n: u32) -> u64 {
     let level = (n as usize + 2).clamp(1, DELAY_LEVELS_MS.len());
     DELAY_LEVELS_MS[level - 1]
@@ -94,6 +107,7 @@ pub fn retry_delay_ms(n: u32) -> u64 {
 /// Something scheduled to happen at a virtual time.
 #[derive(Debug, Clone, Copy)]
 enum Due {
+    /// A producer's first attempt of `msg` (the producer is the message's sender).
     Transmit {
         msg: MsgId,
         life: u32,
@@ -136,25 +150,44 @@ enum Due {
         life: u32,
     },
     ConsumerPersist {
+        consumer: Node,
         life: u32,
     },
     SendBackTimeout {
+        consumer: Node,
         id: u64,
         life: u32,
     },
     OutboxScan {
+        producer: Node,
         life: u32,
     },
     ProcessDone {
+        consumer: Node,
         work: u64,
         life: u32,
     },
     PullTimeout {
+        consumer: Node,
         epoch: u32,
     },
+    /// The pull requests `consumer` sent (its sessions with a pull pending) reach the master.
     Rejoin {
-        epoch: u32,
-        from: Option<u64>,
+        consumer: Node,
+        life: u32,
+    },
+    /// The broker told `consumer` the group changed (or it joined): it rebalances.
+    Rebalance {
+        consumer: Node,
+        life: u32,
+    },
+    /// The master's housekeeping closes the channel of a consumer it has not heard from in
+    /// [`CHANNEL_EXPIRED_MS`] (a consumer that lost power or was cut off).
+    ConsumerExpired {
+        broker: Node,
+        broker_life: u32,
+        consumer: Node,
+        life: u32,
     },
     RetryReady {
         node: Node,
@@ -175,10 +208,15 @@ pub struct World {
     seq: u64,
     queue: BTreeMap<(u64, u64), Due>,
     net: Net,
-    producer: Producer,
-    brokers: [Broker; 2],
-    consumer: Consumer,
+    producers: Vec<Producer>,
+    brokers: Vec<Broker>,
+    consumers: Vec<Consumer>,
+    /// What the consumer group keeps in shared durable storage.
+    group: Group,
     master: Node,
+    /// The next producer instance id, and the next pull session epoch (unique in the world).
+    next_producer_id: u32,
+    next_epoch: u32,
     ledger: Vec<MsgInfo>,
     trace: Vec<Event>,
     /// Alerts raised, each with the sequence gap it reports (so a late arrival withdraws it).
@@ -195,14 +233,12 @@ pub struct World {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Gap {
     producer: crate::ids::ProducerId,
+    queue: u32,
     seqs: BTreeSet<u64>,
 }
 
 fn bi(node: Node) -> usize {
-    match node {
-        Node::REPLICA => 1,
-        _ => 0,
-    }
+    node.index()
 }
 
 fn next_grid(now: u64, interval: u64) -> u64 {
@@ -227,8 +263,15 @@ impl World {
                 files::empty_log_dir(d)?;
             }
         }
-        let broker = Broker::open(Node::BROKER, Role::Master, storage, &broker_dir)?;
-        let replica = Broker::open(Node::REPLICA, Role::Slave, storage, &replica_dir)?;
+        let queues = settings.topic_queues;
+        let broker = Broker::open(Node::BROKER, Role::Master, storage, &broker_dir, queues)?;
+        let replica = Broker::open(Node::REPLICA, Role::Slave, storage, &replica_dir, queues)?;
+        let producers = (0..settings.cluster_producers)
+            .map(|i| Producer::new(Node::Producer(i as u8), crate::ids::ProducerId(i + 1)))
+            .collect();
+        let consumers =
+            (0..settings.cluster_consumers).map(|i| Consumer::new(Node::Consumer(i as u8))).collect();
+        let next_producer_id = settings.cluster_producers + 1;
         let mut world = World {
             settings,
             now: 0,
@@ -236,10 +279,13 @@ impl World {
             seq: 0,
             queue: BTreeMap::new(),
             net: Net::default(),
-            producer: Producer::new(),
-            brokers: [broker, replica],
-            consumer: Consumer::new(),
+            producers,
+            brokers: vec![broker, replica],
+            consumers,
+            group: Group::default(),
             master: Node::BROKER,
+            next_producer_id,
+            next_epoch: 0,
             ledger: Vec::new(),
             trace: Vec::new(),
             alerts: Vec::new(),
@@ -248,9 +294,10 @@ impl World {
             wire: Vec::new(),
             mark: None,
         };
-        world.brokers[0].consumer_online = true;
         // The replica's HA connection is open from the start; it ships only when replication is on.
         world.brokers[0].ha_connected = true;
+        // The consumers start registered and pulling: the first rebalance has happened.
+        world.start_group();
         Ok(world)
     }
 
@@ -291,6 +338,35 @@ impl World {
     fn info(&mut self, id: MsgId) -> &mut MsgInfo {
         &mut self.ledger[(id.0 - 1) as usize]
     }
+    /// The producer that sent `id`.
+    fn sender(&self, id: MsgId) -> Node {
+        self.ledger[(id.0 - 1) as usize].sender
+    }
+    fn p(&self, node: Node) -> &Producer {
+        &self.producers[node.index()]
+    }
+    fn c(&self, node: Node) -> &Consumer {
+        &self.consumers[node.index()]
+    }
+    fn cm(&mut self, node: Node) -> &mut Consumer {
+        &mut self.consumers[node.index()]
+    }
+    /// Whether the world has this node.
+    pub fn has_node(&self, node: Node) -> bool {
+        match node {
+            Node::Producer(i) => usize::from(i) < self.producers.len(),
+            Node::Broker(i) => usize::from(i) < self.brokers.len(),
+            Node::Consumer(i) => usize::from(i) < self.consumers.len(),
+        }
+    }
+    /// ", queue 2" when the topic has several queues (nothing when it has one).
+    fn queue_label(&self, queue: u32, zh: bool) -> String {
+        match (self.settings.topic_queues, zh) {
+            (1, _) => String::new(),
+            (_, false) => format!(", queue {queue}"),
+            (_, true) => format!("，队列 {queue}"),
+        }
+    }
     fn lose(&mut self, ids: &[MsgId], cause: Cause) {
         for id in ids {
             self.info(*id).last_loss = Some(cause);
@@ -301,14 +377,13 @@ impl World {
     fn is_live(&self, due: &Due) -> bool {
         match *due {
             Due::Transmit { msg, life } => {
-                self.producer.up
-                    && self.producer.life == life
-                    && self.producer.pending.get(&msg).is_some_and(|p| p.attempt == 0)
+                let p = self.p(self.sender(msg));
+                p.up && p.life == life && p.pending.get(&msg).is_some_and(|p| p.attempt == 0)
             }
             Due::Arrive { .. } => true,
             Due::AttemptTimeout { msg, attempt, life } => {
-                self.producer.life == life
-                    && self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting)
+                let p = self.p(self.sender(msg));
+                p.life == life && p.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting)
             }
             Due::GroupCommit { node, life } => self.b(node).life == life && self.b(node).up,
             Due::FlushTick { node, life, at } => {
@@ -331,20 +406,53 @@ impl World {
                 let b = self.b(node);
                 b.life == life
                     && b.up
-                    && (b.committed != b.persisted || b.retry_done != b.retry_done_persisted)
+                    && (b.queues.iter().any(|q| q.committed != q.persisted)
+                        || b.retry_done != b.retry_done_persisted)
             }
-            Due::ConsumerPersist { life } => self.consumer.life == life && self.consumer_has_news(),
-            Due::SendBackTimeout { id, life } => {
-                self.consumer.life == life && self.consumer.sendbacks.contains_key(&id)
+            Due::ConsumerPersist { consumer, life } => {
+                self.has_node(consumer) && self.c(consumer).life == life && self.consumer_has_news(consumer)
             }
-            Due::OutboxScan { life } => {
-                self.producer.up && self.producer.life == life && !self.producer.rows_to_scan().is_empty()
+            Due::SendBackTimeout { consumer, id, life } => {
+                self.has_node(consumer) && {
+                    let c = self.c(consumer);
+                    c.life == life && c.sendbacks.contains_key(&id)
+                }
             }
-            Due::ProcessDone { work, life } => {
-                self.consumer.life == life && self.consumer.work.contains_key(&work)
+            Due::OutboxScan { producer, life } => {
+                self.has_node(producer) && {
+                    let p = self.p(producer);
+                    p.up && p.life == life && !p.rows_to_scan().is_empty()
+                }
             }
-            Due::PullTimeout { epoch } | Due::Rejoin { epoch, .. } => {
-                self.consumer.up && self.consumer.epoch == epoch
+            Due::ProcessDone { consumer, work, life } => {
+                self.has_node(consumer) && {
+                    let c = self.c(consumer);
+                    c.life == life && c.work.contains_key(&work)
+                }
+            }
+            Due::PullTimeout { consumer, epoch } => {
+                self.has_node(consumer) && self.c(consumer).up && self.c(consumer).session_of(epoch).is_some()
+            }
+            Due::Rejoin { consumer, life } => {
+                self.has_node(consumer) && {
+                    let c = self.c(consumer);
+                    c.up && c.life == life && c.pulls.values().any(|p| p.pending.is_some())
+                }
+            }
+            Due::Rebalance { consumer, life } => {
+                self.has_node(consumer)
+                    && self.c(consumer).up
+                    && self.c(consumer).life == life
+                    && self.rebalance_due(consumer)
+            }
+            Due::ConsumerExpired { broker, broker_life, consumer, life } => {
+                let b = self.b(broker);
+                let _ = life;
+                b.up && b.life == broker_life
+                    && b.group.contains(&consumer)
+                    && (!self.has_node(consumer)
+                        || !self.c(consumer).up
+                        || !self.net.connected(consumer, broker))
             }
             Due::RetryReady { node, entry, life } => {
                 let b = self.b(node);
@@ -364,8 +472,16 @@ impl World {
             Due::OffsetPersist { node, life } if self.b(node).life == life => {
                 self.bm(node).persist_tick = false
             }
-            Due::ConsumerPersist { life } if self.consumer.life == life => self.consumer.persist_tick = false,
-            Due::OutboxScan { life } if self.producer.life == life => self.producer.scan_tick = false,
+            Due::ConsumerPersist { consumer, life }
+                if self.has_node(consumer) && self.c(consumer).life == life =>
+            {
+                self.cm(consumer).persist_tick = false
+            }
+            Due::OutboxScan { producer, life }
+                if self.has_node(producer) && self.p(producer).life == life =>
+            {
+                self.producers[producer.index()].scan_tick = false
+            }
             _ => {}
         }
     }
@@ -488,11 +604,29 @@ impl World {
             let master_zh = master.name_zh();
             why.push(said!(z, "{master} is down", "{master_zh}已宕机"));
         }
-        if !self.consumer.up {
-            why.push(said!(z, "the consumer is down", "消费者已宕机"));
+        for c in self.consumers.iter().filter(|c| !c.up) {
+            let (node, node_zh) = (c.node, c.node.name_zh());
+            if node == Node::CONSUMER && self.consumers.len() == 1 {
+                why.push(said!(z, "the consumer is down", "消费者已宕机"));
+            } else {
+                why.push(said!(z, "{node} is down", "{node_zh}已宕机"));
+            }
         }
-        if !self.producer.up && self.producer.pending_rows() > 0 {
-            why.push(said!(z, "the producer is down with outbox rows", "生产者已宕机，本地消息表里还有记录"));
+        for p in self.producers.iter().filter(|p| !p.up && p.pending_rows() > 0) {
+            let (node, node_zh) = (p.node, p.node.name_zh());
+            if node == Node::PRODUCER && self.producers.len() == 1 {
+                why.push(said!(
+                    z,
+                    "the producer is down with outbox rows",
+                    "生产者已宕机，本地消息表里还有记录"
+                ));
+            } else {
+                why.push(said!(
+                    z,
+                    "{node} is down with outbox rows",
+                    "{node_zh}已宕机，本地消息表里还有记录"
+                ));
+            }
         }
         if !self.net.partitioned.is_empty() {
             why.push(said!(z, "the network is partitioned", "网络被隔离"));
@@ -548,10 +682,14 @@ impl World {
         self.schedule(arrives_ms, Due::Arrive { env: id });
     }
 
+    /// Whether the node exists and is up (a retired master is not).
     fn node_up(&self, node: Node) -> bool {
+        if !self.has_node(node) {
+            return false;
+        }
         match node {
-            Node::Producer(_) => self.producer.up,
-            Node::Consumer(_) => self.consumer.up,
+            Node::Producer(_) => self.p(node).up,
+            Node::Consumer(_) => self.c(node).up,
             Node::Broker(_) => self.b(node).up && self.b(node).role != Role::Retired,
         }
     }
@@ -575,7 +713,8 @@ impl World {
             let mentions = env.payload.mentions();
             let (kind, kind_zh) = (kind_name(env.kind), kind_name_zh(env.kind));
             match &env.payload {
-                Payload::Commit { offset: Some(offset), .. } if mentions.is_empty() => {
+                Payload::Commit { offsets, .. } if mentions.is_empty() && offsets.len() == 1 => {
+                    let offset = offsets[0].2;
                     said!(z, "commit of offset {offset}", "位点 {offset} 的提交")
                 }
                 _ if mentions.is_empty() => said!(z, "{kind}", "{kind_zh}"),
@@ -604,7 +743,7 @@ impl World {
         if !self.node_up(env.to) {
             let what = what(&env);
             let (what, what_zh) = (what.en, what.zh);
-            let text = if self.b(Node::BROKER).role == Role::Retired && env.to == Node::BROKER {
+            let text = if env.to.has_log() && self.b(env.to).role == Role::Retired {
                 said!(
                     z,
                     "network: {what} to {to} lost: {to} was replaced by the promoted replica",
@@ -620,7 +759,7 @@ impl World {
             return Ok(self.lost_envelope(env, text));
         }
         match env.payload {
-            Payload::Request { msg, attempt, oneway } => {
+            Payload::Request { msg, attempt, oneway, queue } => {
                 if env.to != self.master {
                     let text = said!(
                         z,
@@ -630,7 +769,7 @@ impl World {
                     self.lose(&[msg], Cause::DroppedInNetwork);
                     return Ok((Some(env.to), text, vec![msg]));
                 }
-                self.on_request(msg, attempt, oneway)
+                self.on_request(msg, attempt, oneway, queue)
             }
             Payload::Response { msg, attempt, status } => Ok(self.on_response(msg, attempt, status)),
             Payload::Replicate { life, from_pos, records, msgs } => {
@@ -638,15 +777,15 @@ impl World {
             }
             Payload::ReplicaAck { life, pos } => self.on_replica_ack(env.to, life, pos),
             Payload::Delivery { epoch, item, msg, reconsume } => {
-                Ok(self.on_delivery(epoch, item, msg, reconsume))
+                Ok(self.on_delivery(env.to, epoch, item, msg, reconsume))
             }
-            Payload::Commit { epoch, offset, retry_done } => {
-                Ok(self.on_commit(env.to, epoch, offset, &retry_done))
+            Payload::Commit { offsets, retry_epoch, retry_done, closing } => {
+                Ok(self.on_commit(env.to, env.from, &offsets, retry_epoch, &retry_done, &closing))
             }
             Payload::SendBack { epoch, id, item, msg, reconsume } => {
-                self.on_sendback(env.to, epoch, id, item, msg, reconsume)
+                self.on_sendback(env.to, env.from, epoch, id, item, msg, reconsume)
             }
-            Payload::SendBackAck { id, msg } => Ok(self.on_sendback_ack(id, msg)),
+            Payload::SendBackAck { id, msg } => Ok(self.on_sendback_ack(env.to, id, msg)),
         }
     }
 
@@ -658,9 +797,9 @@ impl World {
             self.lose(&[msg], Cause::DroppedInNetwork);
         }
         if let Payload::Delivery { epoch, .. } = env.payload
-            && self.consumer.up
+            && self.node_up(env.to)
         {
-            self.schedule(self.now + PULL_TIMEOUT_MS, Due::PullTimeout { epoch });
+            self.schedule(self.now + PULL_TIMEOUT_MS, Due::PullTimeout { consumer: env.to, epoch });
         }
         (None, text, env.payload.mentions())
     }
@@ -670,9 +809,11 @@ impl World {
     fn handle(&mut self, due: Due) -> Result<Out, String> {
         match due {
             Due::Transmit { msg, .. } => {
-                let mut text = said!(self.zh, "producer: ", "生产者：");
+                let producer = self.sender(msg);
+                let producer_zh = producer.name_zh();
+                let mut text = said!(self.zh, "{producer}: ", "{producer_zh}：");
                 text.push(self.transmit(msg));
-                Ok((Some(Node::PRODUCER), text, vec![msg]))
+                Ok((Some(producer), text, vec![msg]))
             }
             Due::Arrive { env } => self.arrive(env),
             Due::AttemptTimeout { msg, attempt, .. } => Ok(self.attempt_timeout(msg, attempt)),
@@ -682,269 +823,21 @@ impl World {
             Due::SlaveDeadline { node, waiter, .. } => Ok(self.slave_deadline(node, waiter)),
             Due::HaDrop { node, .. } => Ok(self.ha_drop(node)),
             Due::OffsetPersist { node, .. } => Ok(self.persist_offsets(node)),
-            Due::ConsumerPersist { .. } => Ok(self.consumer_persist()),
-            Due::SendBackTimeout { id, .. } => Ok(self.sendback_timeout(id)),
-            Due::OutboxScan { .. } => Ok(self.outbox_scan()),
-            Due::ProcessDone { work, .. } => Ok(self.process_done(work)),
-            Due::PullTimeout { .. } => Ok(self.pull_timeout()),
-            Due::Rejoin { epoch, from } => Ok(self.rejoin(epoch, from)),
+            Due::ConsumerPersist { consumer, .. } => Ok(self.consumer_persist(consumer)),
+            Due::SendBackTimeout { consumer, id, .. } => Ok(self.sendback_timeout(consumer, id)),
+            Due::OutboxScan { producer, .. } => Ok(self.outbox_scan(producer)),
+            Due::ProcessDone { consumer, work, .. } => Ok(self.process_done(consumer, work)),
+            Due::PullTimeout { consumer, epoch } => Ok(self.pull_timeout(consumer, epoch)),
+            Due::Rejoin { consumer, .. } => Ok(self.rejoin(consumer)),
+            Due::Rebalance { consumer, .. } => Ok(self.rebalance(consumer)),
+            Due::ConsumerExpired { broker, consumer, .. } => Ok(self.consumer_expired(broker, consumer)),
             Due::RetryReady { node, entry, .. } => Ok(self.retry_due(node, entry)),
         }
     }
 
-    // ----- producer --------------------------------------------------------------------------
-
-    /// How long attempt of `msg` started now may wait: what is left of `producer.timeout_ms`
-    /// since the first attempt (RocketMQ `sendDefaultImpl`), capped by
-    /// `producer.attempt_timeout_ms` when set (`sendMsgMaxTimeoutPerRequest`).
-    fn attempt_budget_ms(&self, first_ms: u64) -> u64 {
-        let left = self.settings.producer_timeout_ms.saturating_sub(self.now - first_ms).max(1);
-        match self.settings.producer_attempt_timeout_ms {
-            0 => left,
-            cap => left.min(cap),
-        }
-    }
-
-    /// Sends one attempt of `msg`, which the producer holds in memory; says what it sent (the
-    /// caller says who).
-    fn transmit(&mut self, msg: MsgId) -> Said {
-        let z = self.zh;
-        let now = self.now;
-        let mode = self.settings.producer_send;
-        let total = 1 + self.settings.producer_retries;
-        let Some(p) = self.producer.pending.get_mut(&msg) else {
-            return said!(z, "{msg} is no longer in memory", "{msg} 已不在内存中");
-        };
-        p.attempt += 1;
-        let attempt = p.attempt;
-        let first_ms = *p.first_ms.get_or_insert(now);
-        let per_attempt = self.attempt_budget_ms(first_ms);
-        let info = self.info(msg);
-        info.attempts += 1;
-        let (producer, seq) = (info.producer, info.seq);
-        let master = self.master;
-        self.send(
-            EnvelopeKind::Request,
-            Node::PRODUCER,
-            master,
-            Payload::Request { msg, attempt, oneway: mode == SendMode::Oneway },
-        );
-        match mode {
-            SendMode::Oneway => {
-                self.producer.pending.remove(&msg);
-                if let Some(row) = self.producer.outbox.get_mut(&msg) {
-                    row.state = RowState::Done;
-                }
-                let master_zh = master.name_zh();
-                said!(
-                    z,
-                    "sent {msg} ({producer} seq {seq}) one-way to {master}; no answer will come",
-                    "以单向发送把 {msg}（{producer} 序号 {seq}）发往{master_zh}；不会有任何响应"
-                )
-            }
-            SendMode::Sync | SendMode::Async => {
-                if let Some(p) = self.producer.pending.get_mut(&msg) {
-                    p.awaiting = true;
-                }
-                let life = self.producer.life;
-                self.schedule(now + per_attempt, Due::AttemptTimeout { msg, attempt, life });
-                let (how, how_zh) =
-                    if mode == SendMode::Sync { ("sync", "同步") } else { ("async", "异步") };
-                let master_zh = master.name_zh();
-                said!(
-                    z,
-                    "sent {msg} ({producer} seq {seq}) to {master}, {how} attempt {attempt} of {total}, waits up to {per_attempt} ms",
-                    "把 {msg}（{producer} 序号 {seq}）发往{master_zh}，{how_zh}发送第 {attempt}/{total} 次，最多等 {per_attempt} ms"
-                )
-            }
-        }
-    }
-
-    /// A send's budget is spent or the answer was a failure: what the app does now.
-    /// `why` is what went wrong with `msg`, said without the node ("got no answer …").
-    fn give_up(&mut self, msg: MsgId, why: Said) -> Said {
-        self.give_up_in(msg, why, "onException")
-    }
-
-    /// [`World::give_up`], saying which async callback saw the failure.
-    fn give_up_in(&mut self, msg: MsgId, why: Said, callback: &str) -> Said {
-        let z = self.zh;
-        self.producer.pending.remove(&msg);
-        let (why, why_zh) = (why.en, why.zh);
-        if self.producer.outbox.get(&msg).is_some_and(|r| r.state == RowState::Pending) {
-            self.arm_outbox_scan();
-            return said!(
-                z,
-                "producer: {msg} {why}; its outbox row stays pending for the scanner",
-                "生产者：{msg} {why_zh}；它在本地消息表中的记录保持待发送，交给扫描任务"
-            );
-        }
-        match self.settings.producer_send {
-            SendMode::Async => {
-                self.lose(&[msg], Cause::ErrorIgnored);
-                said!(
-                    z,
-                    "producer: {msg} {why}; the async callback's {callback} only logs it",
-                    "生产者：{msg} {why_zh}；异步回调的 {callback} 只打了一行日志"
-                )
-            }
-            _ => {
-                self.info(msg).known_failed = true;
-                said!(
-                    z,
-                    "producer: {msg} {why}; the exception reaches the caller (the send failed)",
-                    "生产者：{msg} {why_zh}；异常抛给了调用方（发送失败）"
-                )
-            }
-        }
-    }
-
-    fn retry_or_give_up(&mut self, msg: MsgId, why: Said) -> Said {
-        let z = self.zh;
-        let Some(p) = self.producer.pending.get(&msg).copied() else {
-            let (why, why_zh) = (why.en, why.zh);
-            return said!(z, "producer: {msg} {why}", "生产者：{msg} {why_zh}");
-        };
-        let elapsed = self.now - p.first_ms.unwrap_or(self.now);
-        let total = 1 + self.settings.producer_retries;
-        if elapsed < self.settings.producer_timeout_ms && p.attempt < total {
-            let sent = self.transmit(msg);
-            let (why, why_zh) = (why.en, why.zh);
-            let mut text = said!(z, "producer: {msg} {why}; resends. ", "生产者：{msg} {why_zh}；重发。");
-            text.push(sent);
-            text
-        } else {
-            let used = p.attempt;
-            let mut why = why;
-            why.push(said!(
-                z,
-                "; no attempts or time left ({used} of {total} used, {elapsed} ms)",
-                "；次数或时间已用完（已用 {used}/{total} 次，{elapsed} ms）"
-            ));
-            self.give_up(msg, why)
-        }
-    }
-
-    fn attempt_timeout(&mut self, msg: MsgId, attempt: u32) -> Out {
-        let why = said!(
-            self.zh,
-            "got no answer to attempt {attempt} in time",
-            "第 {attempt} 次发送没有在时限内收到响应"
-        );
-        (Some(Node::PRODUCER), self.retry_or_give_up(msg, why), vec![msg])
-    }
-
-    fn on_response(&mut self, msg: MsgId, attempt: u32, status: SendStatus) -> Out {
-        let z = self.zh;
-        let node = Some(Node::PRODUCER);
-        let name = status.name();
-        let current = self.producer.pending.get(&msg).is_some_and(|p| p.attempt == attempt && p.awaiting);
-        if !current {
-            let text = said!(
-                z,
-                "producer: late {name} for {msg} attempt {attempt}; nobody is waiting for it",
-                "生产者：{msg} 第 {attempt} 次发送的 {name} 迟到了；已经没有人在等它"
-            );
-            return (node, text, vec![msg]);
-        }
-        let info = self.info(msg);
-        info.status = Some(status);
-        if status == SendStatus::SendOk {
-            info.acked = true;
-        }
-        let is_async = self.settings.producer_send == SendMode::Async;
-        let callback = if is_async { "callback onSuccess: " } else { "" };
-        let callback_zh = if callback.is_empty() { "" } else { "回调 onSuccess：" };
-        if status == SendStatus::SendOk || !self.settings.producer_require_send_ok {
-            self.producer.pending.remove(&msg);
-            let mut text = said!(
-                z,
-                "producer: {callback}{msg} {name} (attempt {attempt})",
-                "生产者：{callback_zh}{msg} {name}（第 {attempt} 次发送）"
-            );
-            if status != SendStatus::SendOk {
-                text.push(said!(
-                    z,
-                    "; treated as success (require_send_ok is off)",
-                    "；被当作成功（require_send_ok 未开启）"
-                ));
-            }
-            if let Some(row) = self.producer.outbox.get_mut(&msg) {
-                row.state = RowState::Done;
-                text.push(said!(z, "; outbox row marked done", "；本地消息表记录标记为已完成"));
-            }
-            return (node, text, vec![msg]);
-        }
-        if let Some(p) = self.producer.pending.get_mut(&msg) {
-            p.awaiting = false;
-        }
-        let why = said!(
-            z,
-            "{callback}got {name} (require_send_ok treats it as a failure)",
-            "{callback_zh}收到 {name}（require_send_ok 把它当作失败）"
-        );
-        // An async send retries network failures only: a status is an answer, handed to
-        // onSuccess (RocketMQ `retryTimesWhenSendAsyncFailed`).
-        let text =
-            if is_async { self.give_up_in(msg, why, "onSuccess") } else { self.retry_or_give_up(msg, why) };
-        (node, text, vec![msg])
-    }
-
-    fn arm_outbox_scan(&mut self) {
-        if !self.producer.scan_tick {
-            self.producer.scan_tick = true;
-            let life = self.producer.life;
-            self.schedule(next_grid(self.now, OUTBOX_SCAN_INTERVAL_MS), Due::OutboxScan { life });
-        }
-    }
-
-    fn outbox_scan(&mut self) -> Out {
-        self.producer.scan_tick = false;
-        let mut resent = Vec::new();
-        let mut gave_up = Vec::new();
-        for msg in self.producer.rows_to_scan() {
-            let Some(row) = self.producer.outbox.get_mut(&msg) else { continue };
-            if row.tries >= OUTBOX_MAX_TRIES {
-                row.state = RowState::GaveUp;
-                gave_up.push(msg);
-                continue;
-            }
-            row.tries += 1;
-            self.producer.pending.insert(msg, Pending { attempt: 0, first_ms: None, awaiting: false });
-            self.transmit(msg);
-            resent.push(msg);
-        }
-        let z = self.zh;
-        let mut parts = Vec::new();
-        if !resent.is_empty() {
-            parts.push(said!(z, "resends pending rows {}", "重发待发送的记录 {}", msgs_text(&resent)));
-        }
-        for msg in &gave_up {
-            self.info(*msg).known_failed = true;
-            let alert = said!(
-                z,
-                "outbox gave up on {msg} after {OUTBOX_MAX_TRIES} resends",
-                "本地消息表重发 {msg} {OUTBOX_MAX_TRIES} 次后放弃"
-            );
-            self.alert(alert);
-        }
-        if !gave_up.is_empty() {
-            parts.push(said!(
-                z,
-                "gives up on {} after {OUTBOX_MAX_TRIES} resends and raises an alert",
-                "重发 {OUTBOX_MAX_TRIES} 次后放弃 {}，并发出告警",
-                msgs_text(&gave_up)
-            ));
-        }
-        let all = resent.iter().chain(&gave_up).copied().collect();
-        let mut text = said!(z, "producer: outbox scanner ", "生产者：本地消息表扫描任务");
-        text.push(Said::join(parts));
-        (Some(Node::PRODUCER), text, all)
-    }
-
     // ----- broker: store ---------------------------------------------------------------------
 
-    fn on_request(&mut self, msg: MsgId, attempt: u32, oneway: bool) -> Result<Out, String> {
+    fn on_request(&mut self, msg: MsgId, attempt: u32, oneway: bool, queue: u32) -> Result<Out, String> {
         let master = self.master;
         if self.ledger[(msg.0 - 1) as usize].body.is_empty() {
             let len = self.rng.usize(64..=256);
@@ -958,19 +851,21 @@ impl World {
             producer_id: info.producer,
             seq: info.seq,
             reconsume_times: 0,
+            queue_id: queue,
             topic: crate::log::TOPIC.to_owned(),
             key: format!("{}-{}", info.producer, info.seq),
             timestamp_ms: self.now,
             body,
         };
         let (entry, _) = self.bm(master).append(&record)?;
-        let queue_offset = self.b(master).queue_len() - 1;
+        let queue_offset = self.b(master).queue_len(queue) - 1;
         let z = self.zh;
         let (from, to, master_zh) = (entry.offset, entry.end, master.name_zh());
+        let (ql, ql_zh) = (self.queue_label(queue, false), self.queue_label(queue, true));
         let mut text = said!(
             z,
-            "{master}: stored {msg} at offset {queue_offset}, bytes {from}..{to} (page cache)",
-            "{master_zh}：把 {msg} 存在位点 {queue_offset}，字节 {from}..{to}（页缓存）"
+            "{master}: stored {msg} at offset {queue_offset}{ql}, bytes {from}..{to} (page cache)",
+            "{master_zh}：把 {msg} 存在位点 {queue_offset}{ql_zh}，字节 {from}..{to}（页缓存）"
         );
         let flush = match self.settings.broker_flush {
             FlushMode::Async => {
@@ -1311,12 +1206,15 @@ impl World {
             }
             // The replica's synced copy of the consumer offsets comes back too, where the
             // master's own was lost or is older.
-            let (synced, synced_done) =
-                (self.b(slave).synced_offset, self.b(slave).synced_retry_done.clone());
+            let synced: Vec<u64> = self.b(slave).queues.iter().map(|q| q.synced).collect();
+            let synced_done = self.b(slave).synced_retry_done.clone();
             let b = self.bm(master);
-            if synced > b.committed {
-                b.committed = synced.min(b.queue_len());
-                b.persisted = b.committed;
+            for (q, synced) in synced.into_iter().enumerate() {
+                let bq = b.queue_mut(q as u32);
+                if synced > bq.committed {
+                    bq.committed = synced.min(bq.len());
+                    bq.persisted = bq.committed;
+                }
             }
             let done: BTreeSet<usize> = b.retry_done.union(&synced_done).copied().collect();
             b.rebuild_retry(&done);
@@ -1519,690 +1417,38 @@ impl World {
     fn persist_offsets(&mut self, node: Node) -> Out {
         let b = self.bm(node);
         b.persist_tick = false;
-        b.persisted = b.committed;
+        for q in &mut b.queues {
+            q.persisted = q.committed;
+        }
         b.retry_done_persisted = b.retry_done.clone();
-        let persisted = b.persisted;
+        let persisted: Vec<u64> = b.queues.iter().map(|q| q.persisted).collect();
         let done = b.retry_done.clone();
         let (z, node_zh) = (self.zh, node.name_zh());
-        let mut text = said!(
-            z,
-            "{node}: persisted consumer offset {persisted} to disk (consumerOffset.json)",
-            "{node_zh}：把消费位点 {persisted} 持久化到磁盘（consumerOffset.json）"
-        );
+        let mut text = match persisted.as_slice() {
+            [one] => said!(
+                z,
+                "{node}: persisted consumer offset {one} to disk (consumerOffset.json)",
+                "{node_zh}：把消费位点 {one} 持久化到磁盘（consumerOffset.json）"
+            ),
+            many => {
+                let list: Vec<String> = many.iter().enumerate().map(|(q, o)| format!("q{q}={o}")).collect();
+                let list = list.join(", ");
+                said!(
+                    z,
+                    "{node}: persisted consumer offsets {list} to disk (consumerOffset.json)",
+                    "{node_zh}：把消费位点 {list} 持久化到磁盘（consumerOffset.json）"
+                )
+            }
+        };
         if self.settings.broker_replication != Replication::None && self.slave_available() {
             let r = self.bm(Node::REPLICA);
-            r.synced_offset = persisted;
+            for (q, p) in persisted.into_iter().enumerate() {
+                r.queue_mut(q as u32).synced = p;
+            }
             r.synced_retry_done = done;
             text.push(said!(z, "; the replica syncs it", "；从节点同步了它"));
         }
         (Some(node), text, vec![])
-    }
-
-    // ----- broker: consume side --------------------------------------------------------------
-
-    /// Sends every record past the consumer's pull position (long polling answers at once).
-    fn dispatch(&mut self) -> Vec<MsgId> {
-        let master = self.master;
-        let b = self.b(master);
-        if !b.up || !b.consumer_online {
-            return vec![];
-        }
-        let epoch = b.pull_epoch;
-        let mut sent = Vec::new();
-        while let Some(entry) = self.b(master).queued(self.b(master).pull_pos) {
-            let (offset, msg) = (self.b(master).pull_pos, entry.msg);
-            self.bm(master).pull_pos += 1;
-            let payload = Payload::Delivery { epoch, item: Item::Main(offset), msg, reconsume: 0 };
-            self.send(EnvelopeKind::Delivery, master, Node::CONSUMER, payload);
-            sent.push(msg);
-        }
-        sent
-    }
-
-    fn deliver_retry(&mut self, node: Node, entry: usize) -> Option<MsgId> {
-        let b = self.b(node);
-        let epoch = b.pull_epoch;
-        let r = *b.retry.get(&entry)?;
-        self.bm(node).retry.get_mut(&entry)?.delivered = true;
-        let payload =
-            Payload::Delivery { epoch, item: Item::Retry(entry), msg: r.msg, reconsume: r.reconsume };
-        self.send(EnvelopeKind::Delivery, node, Node::CONSUMER, payload);
-        Some(r.msg)
-    }
-
-    fn retry_due(&mut self, node: Node, entry: usize) -> Out {
-        let (z, node_zh) = (self.zh, node.name_zh());
-        let Some(r) = self.b(node).retry.get(&entry).copied() else {
-            return (Some(node), said!(z, "{node}: retry entry gone", "{node_zh}：重试条目已不存在"), vec![]);
-        };
-        let (n, msg) = (r.reconsume, r.msg);
-        if !self.b(node).consumer_online || node != self.master {
-            let text = said!(
-                z,
-                "{node}: retry {n} of {msg} is due; the consumer is offline",
-                "{node_zh}：{msg} 的第 {n} 次重试到期；消费者不在线"
-            );
-            return (Some(node), text, vec![msg]);
-        }
-        self.deliver_retry(node, entry);
-        (
-            Some(node),
-            said!(
-                z,
-                "{node}: {msg}'s delay level is due; delivers it again (retry {n})",
-                "{node_zh}：{msg} 的延迟等级到期；再次投递（第 {n} 次重试）"
-            ),
-            vec![msg],
-        )
-    }
-
-    /// The consumer's offset store reported: its offset and the retry copies it finished.
-    fn on_commit(
-        &mut self,
-        node: Node,
-        epoch: u32,
-        offset: Option<u64>,
-        retry_done: &[(usize, MsgId)],
-    ) -> Out {
-        let (z, node_zh) = (self.zh, node.name_zh());
-        if node != self.master {
-            return (
-                Some(node),
-                said!(
-                    z,
-                    "{node}: ignored a commit (not the master)",
-                    "{node_zh}：忽略了一次位点提交（不是主节点）"
-                ),
-                vec![],
-            );
-        }
-        let mut parts = Vec::new();
-        let mut msgs = Vec::new();
-        if epoch == self.b(node).pull_epoch {
-            if let Some(v) = offset {
-                // Never past what this broker delivered since it started: after a power loss the
-                // same offsets hold other messages, which a stale commit must not skip.
-                let v = v.min(self.b(node).pull_pos);
-                if v > self.b(node).committed {
-                    self.bm(node).committed = v;
-                    self.arm_persist(node);
-                    parts.push(said!(
-                        z,
-                        "committed offset {v} (in memory)",
-                        "提交了消费位点 {v}（在内存中）"
-                    ));
-                }
-            }
-            let mut done = Vec::new();
-            for (entry, msg) in retry_done {
-                if self.b(node).retry.get(entry).is_some_and(|r| r.msg == *msg) {
-                    self.bm(node).retry.remove(entry);
-                    self.bm(node).retry_done.insert(*entry);
-                    done.push(*msg);
-                }
-            }
-            if !done.is_empty() {
-                self.arm_persist(node);
-                parts.push(said!(
-                    z,
-                    "retry copies of {} are done",
-                    "{} 的重试副本已消费完成",
-                    msgs_text(&unique(done.iter().copied()))
-                ));
-                msgs.extend(done);
-            }
-        }
-        if parts.is_empty() {
-            parts.push(said!(z, "commit changes nothing", "这次提交没有改变什么"));
-        }
-        let mut text = said!(z, "{node}: ", "{node_zh}：");
-        text.push(Said::join(parts));
-        (Some(node), text, msgs)
-    }
-
-    /// `sendMessageBack`: the broker stores the failed message again, for its next delay level
-    /// (`SCHEDULE_TOPIC_XXXX`) or, after the last retry, in the dead-letter queue. The copy is
-    /// a commit-log record like any other (stored without waiting for the flush or the
-    /// replica, as RocketMQ stores it with `waitStoreMsgOK=false`).
-    fn on_sendback(
-        &mut self,
-        node: Node,
-        epoch: u32,
-        id: u64,
-        item: Item,
-        msg: MsgId,
-        reconsume: u32,
-    ) -> Result<Out, String> {
-        let (z, node_zh) = (self.zh, node.name_zh());
-        if node != self.master {
-            let text = said!(
-                z,
-                "{node}: ignored a sendMessageBack of {msg} (not the master)",
-                "{node_zh}：忽略了 {msg} 的 sendMessageBack（不是主节点）"
-            );
-            return Ok((Some(node), text, vec![msg]));
-        }
-        let info = &self.ledger[(msg.0 - 1) as usize];
-        let dead = reconsume > self.settings.consumer_max_retries;
-        let record = Record {
-            msg_id: msg,
-            producer_id: info.producer,
-            seq: info.seq,
-            reconsume_times: reconsume,
-            topic: if dead { DLQ_TOPIC } else { SCHEDULE_TOPIC }.to_owned(),
-            key: format!("{}-{}", info.producer, info.seq),
-            timestamp_ms: self.now,
-            body: info.body.clone(),
-        };
-        let (entry, at) = self.bm(node).append(&record)?;
-        let (from, to) = (entry.offset, entry.end);
-        if let Item::Retry(old) = item
-            && epoch == self.b(node).pull_epoch
-            && self.b(node).retry.get(&old).is_some_and(|r| r.msg == msg)
-        {
-            self.bm(node).retry.remove(&old);
-            self.bm(node).retry_done.insert(old);
-            self.arm_persist(node);
-        }
-        let mut text = if dead {
-            let retries = reconsume - 1;
-            self.alert(said!(
-                z,
-                "{msg} dead-lettered after {retries} retries",
-                "{msg} 重试 {retries} 次后进入死信队列"
-            ));
-            said!(
-                z,
-                "{node}: {msg} failed after {retries} retries: stored in {DLQ_TOPIC} (bytes {from}..{to}, page cache)",
-                "{node_zh}：{msg} 重试 {retries} 次后仍失败：存入 {DLQ_TOPIC}（字节 {from}..{to}，页缓存）"
-            )
-        } else {
-            let delay = retry_delay_ms(reconsume);
-            let due_ms = self.now + delay;
-            let life = self.b(node).life;
-            self.bm(node).retry.insert(at, broker::RetryEntry { msg, reconsume, due_ms, delivered: false });
-            self.schedule(due_ms, Due::RetryReady { node, entry: at, life });
-            said!(
-                z,
-                "{node}: stored {msg} for retry {reconsume} in {} ({SCHEDULE_TOPIC}, bytes {from}..{to}, page cache)",
-                "{node_zh}：把 {msg} 存入 {SCHEDULE_TOPIC}，{} 后第 {reconsume} 次重试（字节 {from}..{to}，页缓存）",
-                duration_text(delay)
-            )
-        };
-        match self.settings.broker_flush {
-            FlushMode::Async => self.arm_flush_tick(node),
-            FlushMode::Sync => {
-                self.arm_group_commit(node);
-            }
-        }
-        let shipped = self.ship(node)?;
-        if !shipped.is_empty() {
-            text.push(said!(z, "; streams it to the replica", "；推送给从节点"));
-        }
-        self.send(EnvelopeKind::Response, node, Node::CONSUMER, Payload::SendBackAck { id, msg });
-        text.push(said!(z, "; answers the consumer", "；应答消费者"));
-        Ok((Some(node), text, vec![msg]))
-    }
-
-    fn rejoin(&mut self, epoch: u32, from: Option<u64>) -> Out {
-        let master = self.master;
-        let (z, master_zh) = (self.zh, master.name_zh());
-        if !self.node_up(master) || !self.net.connected(master, Node::CONSUMER) {
-            self.consumer.needs_repull = true;
-            return (
-                Some(Node::CONSUMER),
-                said!(
-                    z,
-                    "consumer: cannot reach {master}; will pull when it can",
-                    "消费者：连不上{master_zh}；能连上时再拉取"
-                ),
-                vec![],
-            );
-        }
-        let len = self.b(master).queue_len();
-        if from.is_some() {
-            // A pull that carries on the consumer's session carries its offset store's news too
-            // (RocketMQ piggy-backs the commit offset on every pull request).
-            let offset = self.consumer.commit_offset().filter(|o| *o <= len);
-            let done: Vec<(usize, MsgId)> =
-                std::mem::take(&mut self.consumer.retry_done).into_iter().collect();
-            let b = self.bm(master);
-            if let Some(o) = offset.filter(|o| *o > b.committed) {
-                b.committed = o;
-            }
-            for (entry, msg) in done {
-                if b.retry.get(&entry).is_some_and(|r| r.msg == msg) {
-                    b.retry.remove(&entry);
-                    b.retry_done.insert(entry);
-                }
-            }
-            if b.committed != b.persisted || b.retry_done != b.retry_done_persisted {
-                self.arm_persist(master);
-            }
-        }
-        let committed = self.b(master).committed;
-        let pos = from.unwrap_or(committed).min(len);
-        self.consumer.from_committed = false;
-        let b = self.bm(master);
-        b.pull_epoch = epoch;
-        b.consumer_online = true;
-        b.pull_pos = pos;
-        let mut text = match from {
-            None => said!(
-                z,
-                "{master}: consumer rejoined; pulls from its committed offset {pos}",
-                "{master_zh}：消费者重新加入；从已提交的位点 {pos} 开始拉取"
-            ),
-            Some(_) => said!(
-                z,
-                "{master}: consumer pulls again from offset {pos}",
-                "{master_zh}：消费者从位点 {pos} 重新拉取"
-            ),
-        };
-        if from.is_some_and(|f| f > pos) {
-            text.push(said!(z, " (offset corrected to the end of the queue)", "（位点被修正到队列末尾）"));
-        }
-        // The pull response tells the consumer where this pull starts.
-        self.consumer.next_offset = Some(pos);
-        let redeliver: Vec<usize> =
-            self.b(master).retry.iter().filter(|(_, r)| r.due_ms <= self.now).map(|(id, _)| *id).collect();
-        let mut msgs = Vec::new();
-        for entry in redeliver {
-            msgs.extend(self.deliver_retry(master, entry));
-        }
-        let sent = self.dispatch();
-        if !sent.is_empty() || !msgs.is_empty() {
-            text.push(said!(
-                z,
-                "; delivers {}",
-                "；投递 {}",
-                msgs_text(&[msgs.clone(), sent.clone()].concat())
-            ));
-        }
-        msgs.extend(sent);
-        (Some(master), text, msgs)
-    }
-
-    // ----- consumer --------------------------------------------------------------------------
-
-    fn repull(&mut self, from: Option<u64>) {
-        if from.is_none() {
-            // Re-registering starts from what the broker has: what the consumer finished and
-            // never reported is delivered again.
-            self.consumer.from_committed = true;
-            self.consumer.retry_done.clear();
-        }
-        let from = if self.consumer.from_committed { None } else { from };
-        self.consumer.epoch += 1;
-        self.consumer.needs_repull = false;
-        let epoch = self.consumer.epoch;
-        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { epoch, from });
-    }
-
-    fn pull_timeout(&mut self) -> Out {
-        let node = Some(Node::CONSUMER);
-        let z = self.zh;
-        if !self.net.connected(Node::CONSUMER, self.master) || !self.node_up(self.master) {
-            self.consumer.needs_repull = true;
-            return (
-                node,
-                said!(
-                    z,
-                    "consumer: pull timed out; the broker is unreachable, will pull when it is",
-                    "消费者：拉取超时；Broker 连不上，能连上时再拉取"
-                ),
-                vec![],
-            );
-        }
-        let from = self.consumer.next_offset;
-        self.repull(from);
-        let text = match from {
-            Some(o) => said!(
-                z,
-                "consumer: pull timed out (response lost); pulls again from offset {o}",
-                "消费者：拉取超时（响应丢失）；从位点 {o} 重新拉取"
-            ),
-            None => said!(
-                z,
-                "consumer: pull timed out (response lost); pulls again from its committed offset",
-                "消费者：拉取超时（响应丢失）；从已提交的位点重新拉取"
-            ),
-        };
-        (node, text, vec![])
-    }
-
-    fn on_delivery(&mut self, epoch: u32, item: Item, msg: MsgId, reconsume: u32) -> Out {
-        let node = Some(Node::CONSUMER);
-        let z = self.zh;
-        if epoch != self.consumer.epoch {
-            return (
-                node,
-                said!(
-                    z,
-                    "consumer: ignored {msg} from an earlier pull",
-                    "消费者：忽略了之前那次拉取的 {msg}"
-                ),
-                vec![msg],
-            );
-        }
-        let label = match item {
-            Item::Main(offset) => {
-                if let Some(next) = self.consumer.next_offset
-                    && next != offset
-                {
-                    let text = said!(
-                        z,
-                        "consumer: ignored {msg} at offset {offset}: it pulls offset {next} first",
-                        "消费者：忽略了位点 {offset} 的 {msg}：它要先拉取位点 {next}"
-                    );
-                    return (node, text, vec![msg]);
-                }
-                self.consumer.next_offset = Some(offset + 1);
-                self.consumer.in_flight.insert(offset);
-                said!(z, "offset {offset}", "位点 {offset}")
-            }
-            Item::Retry(_) => said!(z, "retry {reconsume}", "第 {reconsume} 次重试"),
-        };
-        let info = self.info(msg);
-        info.deliveries += 1;
-        let (producer, seq, n) = (info.producer, info.seq, info.deliveries);
-        let (label, label_zh) = (label.en, label.zh);
-        let mut text = said!(
-            z,
-            "consumer: received {msg} ({label}, delivery {n})",
-            "消费者：收到 {msg}（{label_zh}，第 {n} 次投递）"
-        );
-        if self.settings.consumer_check_seq {
-            text.push(self.check_seq(msg, producer, seq));
-        }
-        let async_mode = self.settings.consumer_mode == ConsumeMode::Async;
-        let before = self.settings.consumer_commit == CommitTiming::Before;
-        let early = async_mode || before;
-        if early {
-            self.release(item, msg);
-            if before {
-                // The application commits the offset itself, synchronously, before the work.
-                self.report_offsets();
-            }
-            text.push(if async_mode {
-                said!(
-                    z,
-                    "; async mode: reports CONSUME_SUCCESS now and hands the work to a thread",
-                    "；异步模式：立刻返回 CONSUME_SUCCESS，把业务处理交给另一个线程"
-                )
-            } else {
-                said!(z, "; commits its offset before processing", "；先向 Broker 提交位点再处理")
-            });
-        }
-        let work = self.consumer.next_work;
-        self.consumer.next_work += 1;
-        self.consumer.work.insert(work, Work { msg, item, reconsume, reported_early: early, async_mode });
-        let life = self.consumer.life;
-        self.schedule(self.now + PROCESS_MS, Due::ProcessDone { work, life });
-        text.push(said!(z, "; processing ({PROCESS_MS} ms)", "；处理中（{PROCESS_MS} ms）"));
-        (node, text, vec![msg])
-    }
-
-    /// The sequence check: a message past the next expected seq flags the ones between as a
-    /// gap; a late one closes its part of a gap and withdraws the alert once the gap is whole.
-    fn check_seq(&mut self, msg: MsgId, producer: crate::ids::ProducerId, seq: u64) -> Said {
-        let z = self.zh;
-        let expected = *self.consumer.seq_next.get(&producer).unwrap_or(&1);
-        if seq < expected {
-            let mut closed = false;
-            for (gap, _) in self.alerts.iter_mut() {
-                if let Some(g) = gap
-                    && g.producer == producer
-                    && g.seqs.remove(&seq)
-                {
-                    closed = true;
-                }
-            }
-            if !closed {
-                return Said::default();
-            }
-            self.info(msg).detected = false;
-            self.alerts.retain(|(gap, _)| gap.as_ref().is_none_or(|g| !g.seqs.is_empty()));
-            return said!(
-                z,
-                "; sequence check: {producer} seq {seq} arrived late, its gap is closed",
-                "；序号检查：{producer} 的序号 {seq} 迟到了，缺口已补上"
-            );
-        }
-        self.consumer.seq_next.insert(producer, seq + 1);
-        if seq == expected {
-            return Said::default();
-        }
-        let missing: Vec<MsgId> = self
-            .ledger
-            .iter()
-            .filter(|m| m.producer == producer && (expected..seq).contains(&m.seq))
-            .map(|m| m.id)
-            .collect();
-        for id in &missing {
-            self.info(*id).detected = true;
-        }
-        let gap =
-            if seq - expected == 1 { format!("{expected}") } else { format!("{expected}..{}", seq - 1) };
-        let alert = said!(
-            z,
-            "sequence gap: {producer} seq {gap} missing before seq {seq}",
-            "序号缺口：{producer} 在序号 {seq} 之前缺少序号 {gap}"
-        );
-        self.alerts.push((Some(Gap { producer, seqs: (expected..seq).collect() }), alert.finished()));
-        said!(
-            z,
-            "; sequence check: {producer} seq {gap} missing (gap detected)",
-            "；序号检查：{producer} 缺少序号 {gap}（发现缺口）"
-        )
-    }
-
-    /// The work on `item` is over (or reported so): it leaves the process queue, so the offset
-    /// can move past it.
-    fn release(&mut self, item: Item, msg: MsgId) {
-        match item {
-            Item::Main(offset) => {
-                self.consumer.in_flight.remove(&offset);
-            }
-            Item::Retry(entry) => {
-                self.consumer.retry_done.insert((entry, msg));
-            }
-        }
-        self.arm_consumer_persist();
-    }
-
-    /// Whether the consumer's offset store knows something the master does not, and can tell
-    /// it. RocketMQ sends the offsets every 5 s whether or not they changed; the lab skips the
-    /// sends that would change nothing, so an idle world stays idle.
-    fn consumer_has_news(&self) -> bool {
-        let c = &self.consumer;
-        let master = self.b(self.master);
-        let reachable = self.node_up(self.master) && self.net.connected(Node::CONSUMER, self.master);
-        let ahead = c.commit_offset().is_some_and(|o| o.min(master.pull_pos) > master.committed);
-        let done = c.retry_done.iter().any(|(e, m)| master.retry.get(e).is_some_and(|r| r.msg == *m));
-        c.up && reachable && (ahead || done)
-    }
-
-    /// The offset store sends the broker its news every 5 s (RocketMQ
-    /// `persistConsumerOffsetInterval`); real clients also piggy-back the offset on their next
-    /// pull request, which the lab does when the consumer pulls again.
-    fn arm_consumer_persist(&mut self) {
-        if !self.consumer.persist_tick && self.consumer_has_news() {
-            self.consumer.persist_tick = true;
-            let life = self.consumer.life;
-            self.schedule(next_grid(self.now, CONSUMER_PERSIST_INTERVAL_MS), Due::ConsumerPersist { life });
-        }
-    }
-
-    /// Sends the offset store's news to the master; returns what was sent.
-    fn report_offsets(&mut self) -> (Option<u64>, Vec<(usize, MsgId)>) {
-        let offset = self.consumer.commit_offset();
-        let master = self.master;
-        let still = &self.brokers[bi(master)].retry;
-        self.consumer.retry_done.retain(|(e, m)| still.get(e).is_some_and(|r| r.msg == *m));
-        let retry_done: Vec<(usize, MsgId)> = self.consumer.retry_done.iter().copied().collect();
-        let payload = Payload::Commit { epoch: self.consumer.epoch, offset, retry_done: retry_done.clone() };
-        let master = self.master;
-        self.send(EnvelopeKind::Commit, Node::CONSUMER, master, payload);
-        (offset, retry_done)
-    }
-
-    fn consumer_persist(&mut self) -> Out {
-        self.consumer.persist_tick = false;
-        let (offset, done) = self.report_offsets();
-        // Sent one-way: if it does not arrive, the next tick sends it again.
-        self.arm_consumer_persist();
-        let z = self.zh;
-        let mut text = match offset {
-            Some(o) => said!(
-                z,
-                "consumer: offset store sends offset {o} to the broker (every {} s)",
-                "消费者：位点存储把位点 {o} 发给 Broker（每 {} 秒一次）",
-                CONSUMER_PERSIST_INTERVAL_MS / 1000
-            ),
-            None => said!(
-                z,
-                "consumer: offset store reports to the broker (every {} s)",
-                "消费者：位点存储向 Broker 汇报（每 {} 秒一次）",
-                CONSUMER_PERSIST_INTERVAL_MS / 1000
-            ),
-        };
-        if !done.is_empty() {
-            let n = done.len();
-            text.push(said!(
-                z,
-                " with {} done",
-                "，附带 {n} 个已完成的重试副本"; en: plural(n, "retry copy").replace("copys", "copies")
-            ));
-        }
-        (Some(Node::CONSUMER), text, vec![])
-    }
-
-    fn process_done(&mut self, id: u64) -> Out {
-        let node = Some(Node::CONSUMER);
-        let z = self.zh;
-        let Some(w) = self.consumer.work.remove(&id) else {
-            return (node, said!(z, "consumer: nothing to finish", "消费者：没有要完成的处理"), vec![]);
-        };
-        let msg = w.msg;
-        if self.consumer.fail_next > 0 {
-            self.consumer.fail_next -= 1;
-            if w.reported_early {
-                let cause =
-                    if w.async_mode { Cause::AsyncConsumeFailed } else { Cause::CommittedBeforeProcessing };
-                self.lose(&[msg], cause);
-                let text = said!(
-                    z,
-                    "consumer: business logic failed on {msg}, but success was already reported; nobody will retry it",
-                    "消费者：{msg} 的业务处理失败了，但之前已经报告了成功；没有人会重试它"
-                );
-                return (node, text, vec![msg]);
-            }
-            // RECONSUME_LATER: send it back; its offset stays held until the broker has it.
-            let reconsume = w.reconsume + 1;
-            let sb = self.consumer.next_work;
-            self.consumer.next_work += 1;
-            self.consumer.sendbacks.insert(sb, SendBack { msg, item: w.item, reconsume });
-            let payload =
-                Payload::SendBack { epoch: self.consumer.epoch, id: sb, item: w.item, msg, reconsume };
-            let master = self.master;
-            self.send(EnvelopeKind::Commit, Node::CONSUMER, master, payload);
-            let life = self.consumer.life;
-            self.schedule(self.now + SENDBACK_TIMEOUT_MS, Due::SendBackTimeout { id: sb, life });
-            let text = said!(
-                z,
-                "consumer: business logic failed on {msg}: RECONSUME_LATER, sends it back for retry (sendMessageBack)",
-                "消费者：{msg} 的业务处理失败：返回 RECONSUME_LATER，把它发回 Broker 等待重试（sendMessageBack）"
-            );
-            return (node, text, vec![msg]);
-        }
-        let idempotent = self.settings.consumer_idempotent;
-        let mut text = if idempotent && self.consumer.dedupe.contains(&msg) {
-            said!(
-                z,
-                "consumer: {msg} is already in the dedupe store; effect skipped",
-                "消费者：{msg} 已在去重表中；跳过业务处理"
-            )
-        } else {
-            if idempotent {
-                self.consumer.dedupe.insert(msg);
-            }
-            let info = self.info(msg);
-            info.effects += 1;
-            let effects = info.effects;
-            if effects == 1 {
-                said!(
-                    z,
-                    "consumer: processed {msg} (business effect applied)",
-                    "消费者：处理完 {msg}（业务效果已生效）"
-                )
-            } else {
-                said!(
-                    z,
-                    "consumer: processed {msg} AGAIN (effect #{effects}: a duplicate)",
-                    "消费者：又一次处理了 {msg}（第 {effects} 次生效：重复消费）"
-                )
-            }
-        };
-        if !w.reported_early {
-            self.release(w.item, msg);
-            text.push(match (w.item, self.consumer.commit_offset()) {
-                (Item::Main(_), Some(o)) => said!(
-                    z,
-                    "; CONSUME_SUCCESS: offset {o} in the offset store (memory)",
-                    "；CONSUME_SUCCESS：位点 {o} 记入位点存储（内存）"
-                ),
-                _ => said!(z, "; CONSUME_SUCCESS", "；CONSUME_SUCCESS"),
-            });
-        }
-        (node, text, vec![msg])
-    }
-
-    fn on_sendback_ack(&mut self, id: u64, msg: MsgId) -> Out {
-        let z = self.zh;
-        let Some(sb) = self.consumer.sendbacks.remove(&id) else {
-            let text = said!(
-                z,
-                "consumer: late answer to the sendMessageBack of {msg}; nobody is waiting for it",
-                "消费者：{msg} 的 sendMessageBack 应答迟到了；已经没有人在等它"
-            );
-            return (Some(Node::CONSUMER), text, vec![msg]);
-        };
-        self.release(sb.item, msg);
-        let text = said!(
-            z,
-            "consumer: the broker took {msg} back; it leaves the process queue",
-            "消费者：Broker 收下了 {msg}；它离开处理队列"
-        );
-        (Some(Node::CONSUMER), text, vec![msg])
-    }
-
-    /// `sendMessageBack` failed: the consumer keeps the message, holds its offset and consumes it
-    /// again itself a little later (RocketMQ `submitConsumeRequestLater`).
-    fn sendback_timeout(&mut self, id: u64) -> Out {
-        let z = self.zh;
-        let Some(sb) = self.consumer.sendbacks.remove(&id) else {
-            return (
-                Some(Node::CONSUMER),
-                said!(z, "consumer: nothing waiting", "消费者：没有在等的请求"),
-                vec![],
-            );
-        };
-        let msg = sb.msg;
-        let work = self.consumer.next_work;
-        self.consumer.next_work += 1;
-        let w =
-            Work { msg, item: sb.item, reconsume: sb.reconsume, reported_early: false, async_mode: false };
-        self.consumer.work.insert(work, w);
-        let life = self.consumer.life;
-        self.schedule(self.now + LOCAL_RETRY_MS, Due::ProcessDone { work, life });
-        let (t, l) = (SENDBACK_TIMEOUT_MS / 1000, LOCAL_RETRY_MS / 1000);
-        let text = said!(
-            z,
-            "consumer: sendMessageBack of {msg} got no answer in {t} s; keeps it (offset held) and consumes it again locally in {l} s",
-            "消费者：{msg} 的 sendMessageBack 在 {t} 秒内没有应答；自己留着它（位点不前进），{l} 秒后在本地重新消费"
-        );
-        (Some(Node::CONSUMER), text, vec![msg])
     }
 
     // ----- commands --------------------------------------------------------------------------
@@ -2211,7 +1457,8 @@ impl World {
     /// nothing and says why.
     pub fn command(&mut self, command: &Command) -> Result<Result<Event, Said>, String> {
         let out = match command {
-            Command::Send(n) => self.cmd_send(*n),
+            Command::Send(n) => self.cmd_send(*n, Node::PRODUCER, None),
+            Command::SendAs { n, from, key } => self.cmd_send(*n, *from, key.as_deref()),
             Command::Set { key, value } => self.cmd_set(key, value)?,
             Command::Crash(node, kind) => self.cmd_crash(*node, *kind)?,
             Command::Restart(node) => self.cmd_restart(*node)?,
@@ -2234,8 +1481,8 @@ impl World {
             Command::Partition(node) => self.cmd_partition(*node),
             Command::Heal => self.cmd_heal()?,
             Command::FailNext(n) => {
-                self.consumer.fail_next += n;
-                let fails = self.consumer.fail_next;
+                self.group.fail_next += n;
+                let fails = self.group.fail_next;
                 let text = said!(
                     self.zh,
                     "consumer: the business logic will fail for the next {}",
@@ -2264,51 +1511,11 @@ impl World {
         Ok(out.map(|out| self.emit(out)))
     }
 
-    fn cmd_send(&mut self, n: u64) -> Result<Out, Said> {
-        if !self.producer.up {
-            return Err(said!(
-                self.zh,
-                "send: the producer is down; restart it first",
-                "send：生产者已宕机；请先重启它"
-            ));
-        }
-        let mut ids = Vec::new();
-        let producer = self.producer.id;
-        let first_seq = self.producer.next_seq;
-        let life = self.producer.life;
-        for _ in 0..n {
-            let id = MsgId(self.ledger.len() as u64 + 1);
-            let seq = self.producer.next_seq;
-            self.producer.next_seq += 1;
-            self.ledger.push(MsgInfo::new(id, producer, seq, 0));
-            self.producer.pending.insert(id, Pending { attempt: 0, first_ms: None, awaiting: false });
-            if self.settings.producer_outbox {
-                self.producer.outbox.insert(id, OutboxRow { tries: 0, state: RowState::Pending });
-            }
-            self.schedule(self.now, Due::Transmit { msg: id, life });
-            ids.push(id);
-        }
-        let last_seq = first_seq + n - 1;
-        let seqs = if n == 1 { format!("{first_seq}") } else { format!("{first_seq}..{last_seq}") };
-        let z = self.zh;
-        let mut text = said!(
-            z,
-            "producer: created {} ({producer} seq {seqs}) in memory",
-            "生产者：在内存中创建了 {}（{producer} 序号 {seqs}）",
-            msgs_text(&ids)
-        );
-        if self.settings.producer_outbox {
-            let them = if n == 1 { "it" } else { "them" };
-            text.push(said!(
-                z,
-                "; wrote {them} to the outbox (local message table) first",
-                "；先写入了本地消息表（outbox）"
-            ));
-        }
-        Ok((Some(Node::PRODUCER), text, ids))
-    }
-
     fn cmd_set(&mut self, key: &str, value: &str) -> Result<Result<Out, Said>, String> {
+        if let Some(refusal) = self.cluster_refusal(key, value) {
+            return Ok(Err(refusal));
+        }
+        let before = self.settings.clone();
         if let Err(e) = self.settings.set(key, value) {
             let (en, zh) =
                 (e.to_string(), if self.zh { e.text(crate::lesson::Lang::Zh) } else { String::new() });
@@ -2320,6 +1527,7 @@ impl World {
         if key == "broker.replication" {
             text.push(self.reconnect_replica()?);
         }
+        text.push(self.apply_cluster(key, &before));
         Ok(Ok((None, text, vec![])))
     }
 
@@ -2327,6 +1535,9 @@ impl World {
         // A broker's machine can still lose power or its disk while the process is down (killed,
         // then the machine rebooted before the restart).
         let machine_fault = node.has_log() && kind != CrashKind::Process;
+        if !self.has_node(node) {
+            return Ok(Err(self.no_such_node("crash", node)));
+        }
         if !self.node_up(node) && !machine_fault {
             return Ok(Err(said!(
                 self.zh,
@@ -2343,7 +1554,7 @@ impl World {
         let node_zh = node.name_zh();
         let out = match node {
             Node::Producer(_) => {
-                let p = &mut self.producer;
+                let p = &mut self.producers[node.index()];
                 p.up = false;
                 p.life += 1;
                 p.scan_tick = false;
@@ -2351,7 +1562,7 @@ impl World {
                 let rows = p.pending_rows();
                 self.lose(&lost, Cause::ProducerCrashedUnsent);
                 let mut text =
-                    said!(z, "producer: {how}; its memory is gone", "生产者：{how_zh}；内存中的数据没了");
+                    said!(z, "{node}: {how}; its memory is gone", "{node_zh}：{how_zh}；内存中的数据没了");
                 if !lost.is_empty() {
                     text.push(said!(
                         z,
@@ -2371,19 +1582,36 @@ impl World {
                 (Some(node), text, lost)
             }
             Node::Consumer(_) => {
-                let c = &mut self.consumer;
+                let c = self.cm(node);
                 c.up = false;
                 c.life += 1;
-                c.in_flight.clear();
-                c.next_offset = None;
+                c.pulls.clear();
+                c.members.clear();
                 c.retry_done.clear();
                 c.sendbacks.clear();
                 c.persist_tick = false;
+                let life = c.life;
                 let work: Vec<Work> = std::mem::take(&mut c.work).into_values().collect();
                 let master = self.master;
-                self.bm(master).consumer_online = false;
+                // Its pulls stop at once. A killed process closes its sockets, so the master
+                // drops it from the group now; a machine that lost power just goes silent, and
+                // the master notices when the channel expires.
+                self.close_sessions(master, node);
+                let mut gone = false;
+                if self.b(master).group.contains(&node) {
+                    if kind == CrashKind::Process {
+                        gone = self.unregister(node);
+                    } else {
+                        let at = next_grid(self.now + CHANNEL_EXPIRED_MS, CLIENT_SCAN_MS);
+                        let broker_life = self.b(master).life;
+                        self.schedule(
+                            at,
+                            Due::ConsumerExpired { broker: master, broker_life, consumer: node, life },
+                        );
+                    }
+                }
                 let mut lost = Vec::new();
-                let mut text = said!(z, "consumer: {how}", "消费者：{how_zh}");
+                let mut text = said!(z, "{node}: {how}", "{node_zh}：{how_zh}");
                 for w in &work {
                     if w.reported_early {
                         let cause = if w.async_mode {
@@ -2411,6 +1639,17 @@ impl World {
                         "（已报告完成的：{}）",
                         msgs_text(&lost)
                     ));
+                }
+                if gone {
+                    let master_zh = master.name_zh();
+                    text.push(said!(
+                        z,
+                        "; {master} sees its connection close and drops it from the group",
+                        "；{master_zh}发现它的连接断开，把它移出消费者组"
+                    ));
+                    if !self.b(master).group.is_empty() {
+                        text.push(self.group_said());
+                    }
                 }
                 (Some(node), text, all)
             }
@@ -2489,11 +1728,11 @@ impl World {
                     }
                 }
                 if is_master && was_up {
-                    let committed = self.b(node).committed;
+                    let Said { en: offsets, zh: offsets_zh } = self.offsets_said(node);
                     text.push(said!(
                         z,
-                        "; consumer offset back to the persisted {committed}",
-                        "；消费位点退回到已持久化的 {committed}"
+                        "; consumer offset back to the persisted {offsets}",
+                        "；消费位点退回到已持久化的 {offsets_zh}"
                     ));
                 }
                 (Some(node), text, report.cut)
@@ -2510,6 +1749,9 @@ impl World {
                 "restart {node}：它已被升主的从节点取代"
             )));
         }
+        if !self.has_node(node) {
+            return Ok(Err(self.no_such_node("restart", node)));
+        }
         if self.node_up(node) {
             return Ok(Err(said!(
                 self.zh,
@@ -2519,19 +1761,22 @@ impl World {
         }
         match node {
             Node::Producer(_) => {
-                let p = &mut self.producer;
+                let id = crate::ids::ProducerId(self.next_producer_id);
+                self.next_producer_id += 1;
+                let p = &mut self.producers[node.index()];
                 p.up = true;
-                p.id = crate::ids::ProducerId(p.id.0 + 1);
-                p.next_seq = 1;
+                p.id = id;
+                p.next_seq.clear();
+                p.next_queue = 0;
                 let rows = p.rows_to_scan().len();
-                let (z, id) = (self.zh, p.id);
+                let (z, node_zh) = (self.zh, node.name_zh());
                 let mut text = said!(
                     z,
-                    "producer: restarted as {id} (sequence numbers start again at 1)",
-                    "生产者：以 {id} 身份重启（序号重新从 1 开始）"
+                    "{node}: restarted as {id} (sequence numbers start again at 1)",
+                    "{node_zh}：以 {id} 身份重启（序号重新从 1 开始）"
                 );
                 if rows > 0 {
-                    self.arm_outbox_scan();
+                    self.arm_outbox_scan(node);
                     text.push(said!(
                         z,
                         "; the outbox scanner will resend {}",
@@ -2542,19 +1787,37 @@ impl World {
                 Ok(Ok((Some(node), text, vec![])))
             }
             Node::Consumer(_) => {
-                self.consumer.up = true;
-                self.repull(None);
-                let text = said!(
-                    self.zh,
-                    "consumer: restarted; asks the broker for its committed offset",
-                    "消费者：重启；向 Broker 查询已提交的消费位点"
-                );
+                self.cm(node).up = true;
+                let (z, node_zh) = (self.zh, node.name_zh());
+                let mut text = if self.consumers.len() == 1 {
+                    said!(
+                        z,
+                        "{node}: restarted; asks the broker for its committed offset",
+                        "{node_zh}：重启；向 Broker 查询已提交的消费位点"
+                    )
+                } else {
+                    said!(
+                        z,
+                        "{node}: restarted; its heartbeat registers it with the master",
+                        "{node_zh}：重启；心跳把它注册到主节点"
+                    )
+                };
+                // It joins the group: a rebalance gives it its share, pulled from the committed
+                // offsets.
+                let joined = self.register(node);
+                self.notify_group();
+                if joined && self.consumers.len() > 1 {
+                    text.push(self.group_said());
+                } else if !self.b(self.master).group.contains(&node) {
+                    text.push(said!(z, "; cannot reach the master yet", "；还连不上主节点"));
+                }
                 Ok(Ok((Some(node), text, vec![])))
             }
             Node::Broker(_) => {
                 let z = self.zh;
                 let now = self.now;
                 let (line, cut, causes) = self.bm(node).restart(z, now)?;
+                self.bm(node).epoch_floor = self.next_epoch + 1;
                 for (id, cause) in cut.iter().zip(causes) {
                     self.lose(&[*id], cause);
                 }
@@ -2574,16 +1837,15 @@ impl World {
                     FlushMode::Sync => {}
                 }
                 if node == self.master {
-                    let committed = self.b(node).committed;
-                    text.push(said!(z, "; consumer offset {committed}", "；消费位点 {committed}"));
+                    let Said { en: offsets, zh: offsets_zh } = self.offsets_said(node);
+                    text.push(said!(z, "; consumer offset {offsets}", "；消费位点 {offsets_zh}"));
                     self.schedule_retries(node);
                 }
                 text.push(self.reconnect_replica()?);
-                // The consumer re-registers with the restarted master and starts again from the
-                // committed offset: its own position may point into records recovery cut.
-                if node == self.master && self.consumer.up {
-                    self.consumer.in_flight.clear();
-                    self.repull(None);
+                // The consumers re-register with the restarted master and start again from the
+                // committed offsets: their own positions may point into records recovery cut.
+                if node == self.master {
+                    self.consumers_switch_to_master();
                 }
                 Ok(Ok((Some(node), text, cut)))
             }
@@ -2628,12 +1890,36 @@ impl World {
         let (names, names_zh) = (names.join(", "), names_zh.join("、"));
         let mut text = said!(z, "network: healed; {names} reconnected", "网络：已恢复；{names_zh}重新连上");
         let master = self.master;
-        if self.consumer.up
-            && (self.consumer.needs_repull || was.contains(&Node::CONSUMER) || was.contains(&master))
-        {
-            let from = self.consumer.next_offset;
-            self.repull(from);
-            text.push(said!(z, "; the consumer pulls again", "；消费者重新拉取"));
+        let mut pulled = Vec::new();
+        for i in 0..self.consumers.len() {
+            let c = &self.consumers[i];
+            let node = c.node;
+            let stuck = c.pulls.values().any(|p| p.needs_repull);
+            if !c.up || !(stuck || was.contains(&node) || was.contains(&master)) {
+                continue;
+            }
+            // Its heartbeat gets through again: back in the group if the master had dropped it.
+            self.register(node);
+            let sessions: Vec<(Session, Option<u64>)> =
+                self.c(node).pulls.iter().map(|(s, p)| (*s, p.next_offset)).collect();
+            for (session, from) in sessions {
+                self.repull(node, session, from);
+            }
+            pulled.push(node);
+        }
+        // Whoever's view of the group is stale rebalances.
+        self.notify_group();
+        match pulled.as_slice() {
+            [] => {}
+            [one] if *one == Node::CONSUMER && self.consumers.len() == 1 => {
+                text.push(said!(z, "; the consumer pulls again", "；消费者重新拉取"));
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|n| n.name()).collect();
+                let names_zh: Vec<&str> = many.iter().map(|n| n.name_zh()).collect();
+                let (names, names_zh) = (names.join(", "), names_zh.join("、"));
+                text.push(said!(z, "; {names} pull again", "；{names_zh}重新拉取"));
+            }
         }
         if was.contains(&Node::REPLICA) || was.contains(&master) {
             // Healed before housekeeping dropped it, the HA connection carries on; either way
@@ -2671,8 +1957,8 @@ impl World {
         }
         // The old master is fenced off: what only it had is abandoned.
         let old = &self.brokers[0];
-        let abandoned: BTreeSet<MsgId> = old
-            .live_entries(old.committed)
+        let abandoned: BTreeSet<MsgId> = (0..old.queues.len())
+            .flat_map(|q| old.live_entries(q, old.queues[q].committed))
             .map(|e| e.msg)
             .chain(old.retry.values().map(|r| r.msg))
             .chain(old.dead_letters())
@@ -2685,22 +1971,25 @@ impl World {
         self.lose(&abandoned, Cause::LostInFailover);
         let r = &mut self.brokers[1];
         r.role = Role::Master;
-        r.committed = r.synced_offset.min(r.queue_len());
-        r.persisted = r.committed;
+        r.epoch_floor = self.next_epoch + 1;
+        for q in &mut r.queues {
+            q.committed = q.synced.min(q.len());
+            q.persisted = q.committed;
+        }
         let done = r.synced_retry_done.clone();
         r.rebuild_retry(&done);
         r.retry_done_persisted = r.retry_done.clone();
-        r.consumer_online = false;
         let has: BTreeSet<MsgId> = r.index.iter().map(|e| e.msg).collect();
-        let (committed, records) = (r.committed, r.index.len());
+        let records = r.index.len();
         self.schedule_retries(Node::REPLICA);
         self.master = Node::REPLICA;
         let had_only_old: Vec<MsgId> = abandoned.iter().filter(|m| !has.contains(m)).copied().collect();
         let z = self.zh;
+        let Said { en: offsets, zh: offsets_zh } = self.offsets_said(Node::REPLICA);
         let mut text = said!(
             z,
-            "replica: promoted to master with {} (consumer offset {committed})",
-            "从节点：升为主节点，带着 {records} 条记录（消费位点 {committed}）"; en:
+            "replica: promoted to master with {} (consumer offset {offsets})",
+            "从节点：升为主节点，带着 {records} 条记录（消费位点 {offsets_zh}）"; en:
             plural(records, "record")
         );
         if old_up {
@@ -2720,13 +2009,63 @@ impl World {
             }
             FlushMode::Sync => {}
         }
-        if self.consumer.up {
-            self.repull(None);
-            self.consumer.next_offset = None;
-            self.consumer.in_flight.clear();
-            text.push(said!(z, "; the consumer switches to it", "；消费者切换到它"));
+        if self.consumers_switch_to_master() {
+            if self.consumers.len() == 1 {
+                text.push(said!(z, "; the consumer switches to it", "；消费者切换到它"));
+            } else {
+                text.push(said!(z, "; the consumers switch to it", "；消费者们切换到它"));
+            }
         }
         Ok(Ok((Some(Node::REPLICA), text, had_only_old)))
+    }
+
+    /// The consumers that are up register with the (new or restarted) master and pull all
+    /// their queues again from its committed offsets; if the group they knew has changed, they
+    /// rebalance. Returns whether any consumer was up.
+    fn consumers_switch_to_master(&mut self) -> bool {
+        let up: Vec<Node> = self.consumers.iter().filter(|c| c.up).map(|c| c.node).collect();
+        for node in &up {
+            self.register(*node);
+        }
+        for node in &up {
+            self.repull_all(*node);
+        }
+        self.notify_group();
+        !up.is_empty()
+    }
+
+    /// "3" with one queue; "q0=3, q1=2" with several: the group's offsets on `node`.
+    fn offsets_said(&self, node: Node) -> Said {
+        let b = self.b(node);
+        let list = match b.queues.as_slice() {
+            [one] => one.committed.to_string(),
+            many => many
+                .iter()
+                .enumerate()
+                .map(|(q, bq)| format!("q{q}={}", bq.committed))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        Said { zh: if self.zh { list.clone() } else { String::new() }, en: list }
+    }
+
+    /// A command named a node the world does not have.
+    fn no_such_node(&self, verb: &str, node: Node) -> Said {
+        let names: Vec<&str> = self.all_nodes().into_iter().map(Node::name).collect();
+        let names = names.join(", ");
+        said!(
+            self.zh,
+            "{verb} {node}: there is no {node}; the nodes are {names} (set cluster.producers / cluster.consumers)",
+            "{verb} {node}：没有 {node}；现有节点：{names}（set cluster.producers / cluster.consumers）"
+        )
+    }
+
+    /// Every node of the topology, producers first, then brokers, then consumers.
+    pub fn all_nodes(&self) -> Vec<Node> {
+        let producers = self.producers.iter().map(|p| p.node);
+        let brokers = self.brokers.iter().map(|b| b.node);
+        let consumers = self.consumers.iter().map(|c| c.node);
+        producers.chain(brokers).chain(consumers).collect()
     }
 
     // ----- reading the world -----------------------------------------------------------------
@@ -2739,12 +2078,14 @@ impl World {
                 set.insert(place);
             }
         };
-        for id in self.producer.pending.keys() {
-            put(*id, Place::ProducerMemory(Node::PRODUCER));
-        }
-        for (id, row) in &self.producer.outbox {
-            if row.state == RowState::Pending {
-                put(*id, Place::Outbox(Node::PRODUCER));
+        for p in &self.producers {
+            for id in p.pending.keys() {
+                put(*id, Place::ProducerMemory(p.node));
+            }
+            for (id, row) in &p.outbox {
+                if row.state == RowState::Pending {
+                    put(*id, Place::Outbox(p.node));
+                }
             }
         }
         for env in self.net.envelopes.values() {
@@ -2762,11 +2103,14 @@ impl World {
             if b.role == Role::Retired {
                 continue;
             }
-            let from =
-                if b.role == Role::Master { b.committed } else { b.synced_offset.max(master.committed) };
             let (cache, disk) = (Place::PageCache(b.node), Place::Disk(b.node));
-            for e in b.live_entries(from) {
-                put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
+            for (q, bq) in b.queues.iter().enumerate() {
+                let master_committed = master.queues.get(q).map_or(0, |m| m.committed);
+                let from =
+                    if b.role == Role::Master { bq.committed } else { bq.synced.max(master_committed) };
+                for e in b.live_entries(q, from) {
+                    put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
+                }
             }
             if b.role == Role::Master {
                 for r in b.retry.values() {
@@ -2785,12 +2129,14 @@ impl World {
                 put(id, Place::DeadLetterQueue(b.node));
             }
         }
-        for w in self.consumer.work.values() {
-            put(w.msg, Place::ConsumerProcessing(Node::CONSUMER));
-        }
-        // A message whose sendMessageBack is unanswered stays in the consumer's process queue.
-        for sb in self.consumer.sendbacks.values() {
-            put(sb.msg, Place::ConsumerProcessing(Node::CONSUMER));
+        for c in &self.consumers {
+            for w in c.work.values() {
+                put(w.msg, Place::ConsumerProcessing(c.node));
+            }
+            // A message whose sendMessageBack is unanswered stays in the consumer's process queue.
+            for sb in c.sendbacks.values() {
+                put(sb.msg, Place::ConsumerProcessing(c.node));
+            }
         }
         places.into_iter().map(|s| s.into_iter().collect()).collect()
     }
@@ -2798,25 +2144,42 @@ impl World {
     /// The nodes, queues and links a front end draws, as they are now.
     pub fn topology(&self) -> Topology {
         let master = self.master;
-        let mut links = vec![LinkView { from: Node::PRODUCER, to: master, kind: LinkKind::Produce }];
+        let mut links: Vec<LinkView> = self
+            .producers
+            .iter()
+            .map(|p| LinkView { from: p.node, to: master, kind: LinkKind::Produce })
+            .collect();
         if let Some(slave) = self.slave()
             && self.settings.broker_replication != Replication::None
         {
             links.push(LinkView { from: master, to: slave, kind: LinkKind::Replicate });
         }
-        links.push(LinkView { from: master, to: Node::CONSUMER, kind: LinkKind::Consume });
+        links.extend(self.consumers.iter().map(|c| LinkView {
+            from: master,
+            to: c.node,
+            kind: LinkKind::Consume,
+        }));
         let m = self.b(master);
-        let queues = vec![QueueView {
-            id: 0,
-            broker: master,
-            owner: self.consumer.up.then_some(Node::CONSUMER),
-            stored: m.queue_len(),
-            committed: m.committed,
-        }];
+        // A queue's owner is the consumer that holds it after its last rebalance.
+        let owner = |q: u32| {
+            self.consumers.iter().find(|c| c.up && c.pulls.contains_key(&Session::Queue(q))).map(|c| c.node)
+        };
+        let queues = (0..self.settings.topic_queues)
+            .map(|q| {
+                let bq = m.queues.get(q as usize);
+                QueueView {
+                    id: q,
+                    broker: master,
+                    owner: owner(q),
+                    stored: bq.map_or(0, |b| b.len()),
+                    committed: bq.map_or(0, |b| b.committed),
+                }
+            })
+            .collect();
         Topology {
-            producers: vec![Node::PRODUCER],
-            brokers: vec![Node::BROKER, Node::REPLICA],
-            consumers: vec![Node::CONSUMER],
+            producers: self.producers.iter().map(|p| p.node).collect(),
+            brokers: self.brokers.iter().map(|b| b.node).collect(),
+            consumers: self.consumers.iter().map(|c| c.node).collect(),
             queues,
             links,
         }
@@ -2873,7 +2236,7 @@ impl World {
 
     pub fn nodes(&self) -> Vec<NodeView> {
         let master = self.b(self.master);
-        Node::ALL
+        self.all_nodes()
             .into_iter()
             .map(|node| {
                 let partitioned = self.net.partitioned.contains(&node);
@@ -2893,26 +2256,31 @@ impl World {
                 };
                 match node {
                     Node::Producer(_) => {
-                        let p = &self.producer;
+                        let p = self.p(node);
                         view.role = "producer".into();
                         view.in_memory = p.pending.len();
                         view.outbox_pending = p.pending_rows();
+                        let queues = self.settings.topic_queues.max(1);
+                        let next_seq = p.next_seq.get(&(p.next_queue % queues)).copied().unwrap_or(1);
                         view.note = if p.up {
-                            NodeNote::Producer { id: p.id, next_seq: p.next_seq, in_memory: p.pending.len() }
+                            NodeNote::Producer { id: p.id, next_seq, in_memory: p.pending.len() }
                         } else {
                             NodeNote::Down
                         };
                     }
                     Node::Consumer(_) => {
-                        let c = &self.consumer;
+                        let c = self.c(node);
                         view.role = "consumer".into();
-                        view.committed_offset = Some(master.committed);
-                        view.persisted_offset = Some(master.persisted);
+                        // The group's offsets (as the master holds them) in the queues it owns.
+                        let owned: Vec<&broker::BrokerQueue> =
+                            c.queues().filter_map(|q| master.queues.get(q as usize)).collect();
+                        view.committed_offset = Some(owned.iter().map(|q| q.committed).sum());
+                        view.persisted_offset = Some(owned.iter().map(|q| q.persisted).sum());
                         view.in_memory = c.work.len();
                         view.note = if c.up {
                             NodeNote::Consumer {
                                 processing: c.work.values().map(|w| w.msg).collect(),
-                                fails_next: c.fail_next,
+                                fails_next: self.group.fail_next,
                             }
                         } else {
                             NodeNote::Down
@@ -2934,8 +2302,8 @@ impl World {
                         });
                         if b.role == Role::Master {
                             view.replicated_pos = Some(b.replica_acked_pos.min(b.written_pos));
-                            view.committed_offset = Some(b.committed);
-                            view.persisted_offset = Some(b.persisted);
+                            view.committed_offset = Some(b.queues.iter().map(|q| q.committed).sum());
+                            view.persisted_offset = Some(b.queues.iter().map(|q| q.persisted).sum());
                         }
                         view.note = if b.role == Role::Retired {
                             NodeNote::Retired
