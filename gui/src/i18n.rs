@@ -218,6 +218,9 @@ pub fn setting_title(key: &str, lang: Lang) -> &'static str {
         "consumer.max_retries" => ("max retries", "最大重试次数"),
         "consumer.check_seq" => ("check sequence numbers", "检查序号"),
         "net.latency_ms" => ("network latency (ms)", "网络延迟（毫秒）"),
+        "cluster.producers" => ("producers", "Producer 数量"),
+        "cluster.consumers" => ("consumers in the group", "消费者组成员数"),
+        "topic.queues" => ("queues of the topic", "主题队列数"),
         _ => return "?",
     };
     if lang == Lang::Zh { zh } else { en }
