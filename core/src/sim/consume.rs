@@ -209,8 +209,8 @@ impl World {
             let Said { en: gave, zh: gave_zh } = sessions_text(&gave.iter().copied().collect(), z);
             text.push(said!(
                 z,
-                "; gives up{gave} and sends their offsets",
-                "；交出{gave_zh}，并提交它们的位点"
+                "; gives up{gave}, reporting its offsets first",
+                "；交出{gave_zh}，先提交它的位点"
             ));
         }
         (Some(consumer), text, vec![])
@@ -526,7 +526,7 @@ impl World {
                     // The pull response tells the consumer where this pull starts.
                     pull.next_offset = Some(pos);
                     self.open_session(master, consumer, session, epoch, pos);
-                    let (ql, ql_zh) = (self.queue_label(q, false), self.queue_label(q, true));
+                    let (ql, ql_zh) = (format!(" queue {q}"), format!("队列 {q}"));
                     let mut part = match from {
                         None if consumer == Node::CONSUMER && self.settings.topic_queues == 1 => said!(
                             z,
@@ -1059,7 +1059,7 @@ impl World {
                     )
                 }
                 (Item::Main(q, _), None, _) => {
-                    let (ql, ql_zh) = (self.queue_label(q, false), self.queue_label(q, true));
+                    let (ql, ql_zh) = (format!(" {q}"), format!(" {q} "));
                     said!(
                         z,
                         "; CONSUME_SUCCESS, but its queue{ql} was given away in a rebalance: the offset is not moved",

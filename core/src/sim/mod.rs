@@ -928,7 +928,14 @@ impl World {
         }
         let delivered = self.dispatch();
         if !delivered.is_empty() {
-            text.push(said!(z, "; delivers it to the consumer", "；投递给消费者"));
+            let to: Vec<Node> = self.b(master).queues[queue as usize].sessions.keys().copied().collect();
+            match to.as_slice() {
+                [one] if *one != Node::CONSUMER || self.consumers.len() > 1 => {
+                    let (one, one_zh) = (one.name(), one.name_zh());
+                    text.push(said!(z, "; delivers it to {one}", "；投递给{one_zh}"));
+                }
+                _ => text.push(said!(z, "; delivers it to the consumer", "；投递给消费者")),
+            }
         }
         Ok((Some(master), text, vec![msg]))
     }
