@@ -17,7 +17,9 @@ use mqlab_core::log::StorageKind;
 use mqlab_core::scenario::{MAX_SEED, Scenario};
 use mqlab_core::session::{Session, SessionConfig};
 use mqlab_core::settings::Settings;
-use mqlab_core::text;
+
+mod output;
+use output::Shown;
 
 /// mqlab — a lab that shows, message by message, how a message queue loses messages and what
 /// prevents it.
@@ -55,26 +57,25 @@ enum Cmd {
         #[arg(long, value_name = "CMDS")]
         script: Option<String>,
     },
-    /// Run commands headless and print the ledger: mqlab exec 'send 3; crash broker power; run'
+    /// Run commands headless and print the ledger and trace (or --json, --diagram, --mermaid):
+    /// mqlab exec 'send 3; crash broker power; run'
     Exec {
         /// One line of `;`-separated commands (never read as an option, even with a leading `-`).
         #[arg(allow_hyphen_values = true)]
         commands: String,
-        /// Print one JSON object instead of the table and trace.
-        #[arg(long)]
-        json: bool,
-        /// Language of the trace (the JSON keeps one vocabulary).
+        #[command(flatten)]
+        shown: Shown,
+        /// Language of the trace and the diagram (the JSON keeps one vocabulary).
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
     },
-    /// Run a scenario file (TOML: seed, settings, commands) headless.
+    /// Run a scenario file (TOML: seed, settings, commands) headless; prints as `exec` does.
     Run {
         /// The scenario file.
         file: PathBuf,
-        /// Print one JSON object instead of the table and trace.
-        #[arg(long)]
-        json: bool,
-        /// Language of the trace (the JSON keeps one vocabulary).
+        #[command(flatten)]
+        shown: Shown,
+        /// Language of the trace and the diagram (the JSON keeps one vocabulary).
         #[arg(long, value_enum)]
         lang: Option<LangArg>,
     },
@@ -262,12 +263,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             mqlab_gui::run(options)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Exec { commands, json, lang }) => {
+        Some(Cmd::Exec { commands, shown, lang }) => {
             let lang = lang.unwrap_or(cli.front.lang).into();
             let lines = [Line { text: commands, place: None }];
-            headless(config(cli.world.seed, Settings::default()), &lines, json, lang)
+            headless(config(cli.world.seed, Settings::default()), &lines, &shown, lang)
         }
-        Some(Cmd::Run { file, json, lang }) => {
+        Some(Cmd::Run { file, shown, lang }) => {
             let name = file.display().to_string();
             let text = mqlab_core::scenario::read_source(&file)?;
             let scenario = Scenario::parse(&text, &name).map_err(|e| e.to_string())?;
@@ -278,7 +279,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 .zip(&scenario.command_lines)
                 .map(|(text, line)| Line { text: text.clone(), place: Some(format!("{name}:{line}")) })
                 .collect();
-            headless(config(seed, scenario.settings), &lines, json, lang.unwrap_or(cli.front.lang).into())
+            headless(config(seed, scenario.settings), &lines, &shown, lang.unwrap_or(cli.front.lang).into())
         }
         Some(Cmd::Lessons { action: LessonsCmd::List }) => {
             for lesson in lesson::builtin() {
@@ -331,10 +332,10 @@ impl Line {
     }
 }
 
-/// Builds a world, applies every line, and prints the result (the trace in `lang`; the JSON
-/// keeps its one vocabulary). All lines are parsed before any runs, so a bad line changes
-/// nothing.
-fn headless(config: SessionConfig, lines: &[Line], json: bool, lang: Lang) -> Result<ExitCode, Failure> {
+/// Builds a world, applies every line, and prints what `shown` asks for (the trace and the
+/// diagram in `lang`; the JSON keeps its one vocabulary). All lines are parsed before any runs,
+/// so a bad line changes nothing.
+fn headless(config: SessionConfig, lines: &[Line], shown: &Shown, lang: Lang) -> Result<ExitCode, Failure> {
     for line in lines {
         mqlab_core::command::parse_line(&line.text).map_err(|e| match &line.place {
             Some(_) => line.refused(e),
@@ -349,13 +350,7 @@ fn headless(config: SessionConfig, lines: &[Line], json: bool, lang: Lang) -> Re
     for line in lines {
         session.execute(&line.text).map_err(|e| line.refused(e))?;
     }
-    if json {
-        let report = session.report();
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        out(&format!("{text}\n"))?;
-    } else {
-        out(&text::render(&session))?;
-    }
+    out(&shown.render(&session, lang)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,6 +37,7 @@ fn record_of(i: u64, bytes: usize) -> Record {
         producer_id: ProducerId(1),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: TOPIC.into(),
         body: vec![(i % 251) as u8; bytes - RECORD_OVERHEAD - TOPIC.len() - key.len()],
         key,

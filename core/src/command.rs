@@ -11,6 +11,8 @@ use crate::settings::{self, SettingError};
 
 /// The most messages one `send` may create.
 pub const MAX_SEND: u64 = 10_000;
+/// Longest message key `send … key K` takes.
+pub const MAX_KEY_CHARS: usize = 64;
 /// The most messages one session may create, all its `send`s together.
 pub const MAX_MESSAGES: u64 = 100_000;
 /// The most events one `step` may process.
@@ -117,7 +119,15 @@ impl DropKind {
 /// One command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// `send N`: N messages from `producer`, each to the next queue (round-robin).
     Send(u64),
+    /// `send N from P key K`: from another producer, or to the queue a key picks (RocketMQ's
+    /// `SelectMessageQueueByHash`), or both.
+    SendAs {
+        n: u64,
+        from: Node,
+        key: Option<String>,
+    },
     Step(u64),
     /// Run until nothing is left to do (`None`) or for this many more virtual ms.
     Run(Option<u64>),
@@ -135,10 +145,30 @@ pub enum Command {
     PromoteReplica,
 }
 
+impl Command {
+    /// Messages this command creates.
+    pub fn sends(&self) -> u64 {
+        match self {
+            Command::Send(n) | Command::SendAs { n, .. } => *n,
+            _ => 0,
+        }
+    }
+}
+
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Command::Send(n) => write!(f, "send {n}"),
+            Command::SendAs { n, from, key } => {
+                write!(f, "send {n}")?;
+                if *from != Node::PRODUCER {
+                    write!(f, " from {from}")?;
+                }
+                if let Some(key) = key {
+                    write!(f, " key {key}")?;
+                }
+                Ok(())
+            }
             Command::Step(n) => write!(f, "step {n}"),
             Command::Run(None) => write!(f, "run"),
             Command::Run(Some(ms)) => write!(f, "run {ms}"),
@@ -157,7 +187,10 @@ impl fmt::Display for Command {
 
 /// The valid forms, one per line, for help screens and error messages.
 pub const FORMS: &[(&str, &str)] = &[
-    ("send [N]", "send N messages (default 1) from the producer"),
+    (
+        "send [N] [from PRODUCER] [key K]",
+        "send N messages (default 1), round-robin over the queues; from another producer; all to the queue key K picks",
+    ),
     ("step [N]", "process N events (default 1)"),
     ("run [MS]", "run until nothing is left to do, or MS more virtual ms"),
     ("back [N]", "rewind N steps"),
@@ -184,8 +217,12 @@ pub enum ParseError {
     BadForm { got: String, form: &'static str },
     #[error("`{got}`: {what} must be an integer from {min} to {max}")]
     OutOfRange { got: String, what: &'static str, min: u64, max: u64 },
-    #[error("unknown node `{0}`; nodes are: producer, broker, replica, consumer")]
+    #[error("unknown node `{0}`; nodes are: producer, producer2…4, broker, replica, consumer, consumer2…4")]
     UnknownNode(String),
+    #[error("`{got}`: a key is 1 to {max} printable characters", max = MAX_KEY_CHARS)]
+    BadKey { got: String },
+    #[error("`send … from {node}`: only a producer sends")]
+    NotAProducer { node: Node },
     #[error("`crash {node} disk`: only broker and replica have a disk to lose")]
     NoDisk { node: Node },
     #[error(transparent)]
@@ -207,8 +244,12 @@ impl ParseError {
                 format!("`{got}`：{what} 必须是 {min} 到 {max} 之间的整数")
             }
             ParseError::UnknownNode(node) => {
-                format!("未知节点 `{node}`；节点有：producer、broker、replica、consumer")
+                format!(
+                    "未知节点 `{node}`；节点有：producer、producer2…4、broker、replica、consumer、consumer2…4"
+                )
             }
+            ParseError::BadKey { got } => format!("`{got}`：key 是 1 到 {MAX_KEY_CHARS} 个可打印字符"),
+            ParseError::NotAProducer { node } => format!("`send … from {node}`：只有 Producer 能发送"),
             ParseError::NoDisk { node } => format!("`crash {node} disk`：只有 broker 和 replica 有磁盘可丢"),
             ParseError::Setting(e) => e.text(lang),
         }
@@ -264,6 +305,35 @@ pub fn parse_command(text: &str) -> Result<Command, ParseError> {
 
     let command = match (verb, args) {
         ("send", [] | [_]) => Command::Send(count(args.first(), "N", 1, 1, MAX_SEND)?),
+        ("send", [_, rest @ ..]) if !rest.is_empty() => {
+            let n = count(args.first(), "N", 1, 1, MAX_SEND)?;
+            let (mut from, mut key) = (None, None);
+            for pair in rest.chunks(2) {
+                match pair {
+                    ["from", name] if from.is_none() => {
+                        let node = node(name)?;
+                        if !node.is_producer() {
+                            return Err(ParseError::NotAProducer { node });
+                        }
+                        from = Some(node);
+                    }
+                    ["key", k] if key.is_none() => {
+                        let ok = !k.is_empty()
+                            && k.chars().count() <= MAX_KEY_CHARS
+                            && k.chars().all(|c| !c.is_control());
+                        if !ok {
+                            return Err(ParseError::BadKey { got: shown(k, ECHO_CHARS) });
+                        }
+                        key = Some((*k).to_owned());
+                    }
+                    _ => return Err(bad_form()),
+                }
+            }
+            match (from.unwrap_or(Node::PRODUCER), key) {
+                (Node::PRODUCER, None) => Command::Send(n),
+                (from, key) => Command::SendAs { n, from, key },
+            }
+        }
         ("step", [] | [_]) => Command::Step(count(args.first(), "N", 1, 1, MAX_STEP)?),
         ("run", []) => Command::Run(None),
         ("run", [_]) => Command::Run(Some(count(args.first(), "MS", 0, 1, MAX_RUN_MS)?)),
@@ -362,7 +432,7 @@ mod tests {
         );
         assert_eq!(
             parse_command("crash mars").unwrap_err().to_string(),
-            "unknown node `mars`; nodes are: producer, broker, replica, consumer"
+            "unknown node `mars`; nodes are: producer, producer2…4, broker, replica, consumer, consumer2…4"
         );
         assert_eq!(
             parse_command("drop next letter").unwrap_err().to_string(),
@@ -379,7 +449,7 @@ mod tests {
     fn refusals_escape_control_characters_and_cut_long_input() {
         assert_eq!(
             parse_command("crash \u{1b}[2Jbroker").unwrap_err().to_string(),
-            "unknown node `\\u{1b}[2Jbroker`; nodes are: producer, broker, replica, consumer"
+            "unknown node `\\u{1b}[2Jbroker`; nodes are: producer, producer2…4, broker, replica, consumer, consumer2…4"
         );
         assert!(
             parse_command("se\u{7}nd 1").unwrap_err().to_string().starts_with("unknown command `se\\u{7}nd`")

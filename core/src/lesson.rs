@@ -225,6 +225,7 @@ pub const FILES: &[(&str, &str)] = embed!(
     "12-sequence-check.toml",
     "13-local-message-table.toml",
     "14-no-hundred-percent.toml",
+    "15-rebalance.toml",
 );
 
 /// The interview cards file, as shipped.

@@ -6,6 +6,7 @@
 //! is the storage backing of the log, behind [`log::Storage`].
 
 pub mod command;
+pub mod diagram;
 pub mod ids;
 pub mod journal;
 pub mod lesson;

@@ -533,10 +533,7 @@ impl Session {
             Command::Back(n) => self.back(n)?,
             command => {
                 let step = self.world.step();
-                let sends = match command {
-                    Command::Send(n) => n,
-                    _ => 0,
-                };
+                let sends = command.sends();
                 if self.sent + sends > MAX_MESSAGES {
                     return Err(SessionError::Refused {
                         en: format!(
@@ -689,7 +686,7 @@ impl Session {
             .inputs
             .iter()
             .map(|(_, input)| match input {
-                Input::Command(Command::Send(n)) => *n,
+                Input::Command(command) => command.sends(),
                 _ => 0,
             })
             .sum();

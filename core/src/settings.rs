@@ -86,6 +86,12 @@ pub struct Settings {
     pub consumer_max_retries: u32,
     pub consumer_check_seq: bool,
     pub net_latency_ms: u64,
+    /// Producer instances (`producer`, `producer2`, …).
+    pub cluster_producers: u32,
+    /// Consumers of the group (`consumer`, `consumer2`, …).
+    pub cluster_consumers: u32,
+    /// Queues of the topic.
+    pub topic_queues: u32,
 }
 
 impl Default for Settings {
@@ -108,6 +114,9 @@ impl Default for Settings {
             consumer_max_retries: 16,
             consumer_check_seq: false,
             net_latency_ms: 5,
+            cluster_producers: 1,
+            cluster_consumers: 1,
+            topic_queues: 1,
         }
     }
 }
@@ -290,6 +299,30 @@ pub const SETTINGS: &[SettingSpec] = &[
         real: "producer/consumer interceptors with sequence numbers",
     },
     SettingSpec {
+        key: "cluster.producers",
+        stage: Stage::Produce,
+        domain: Domain::Number { min: 1, max: 4 },
+        help: "producer instances, each with its own id and sequence numbers; more can join at any time, an idle one can leave",
+        help_zh: "Producer 实例数，每个实例有自己的 ID 和序号；随时可以增加，空闲的实例可以离开",
+        real: "several DefaultMQProducer instances of one producer group",
+    },
+    SettingSpec {
+        key: "topic.queues",
+        stage: Stage::Store,
+        domain: Domain::Number { min: 1, max: 8 },
+        help: "queues of the topic on the master; producers spread messages over them round-robin (`send N key K` picks one by key); order holds only within a queue. Set before the first send",
+        help_zh: "主题在主节点上的队列数；Producer 轮询地把消息分到各个队列（`send N key K` 按 key 选队列）；只有队列内有序。须在第一次发送之前设置",
+        real: "RocketMQ writeQueueNums/readQueueNums (defaultTopicQueueNums = 4)",
+    },
+    SettingSpec {
+        key: "cluster.consumers",
+        stage: Stage::Consume,
+        domain: Domain::Number { min: 1, max: 4 },
+        help: "consumers of the group; they share the queues (allocate averagely), and a join, a crash or a leave moves queues between them (a rebalance)",
+        help_zh: "消费者组里的消费者数；它们平分队列（平均分配），有消费者加入、崩溃或离开时队列会在它们之间重新分配（Rebalance）",
+        real: "RocketMQ clustering consumers, AllocateMessageQueueAveragely",
+    },
+    SettingSpec {
         key: "net.latency_ms",
         stage: Stage::Network,
         domain: Domain::Number { min: 0, max: 60_000 },
@@ -424,6 +457,9 @@ impl Settings {
             "consumer.max_retries" => self.consumer_max_retries = number()? as u32,
             "consumer.check_seq" => self.consumer_check_seq = switch()?,
             "net.latency_ms" => self.net_latency_ms = number()?,
+            "cluster.producers" => self.cluster_producers = number()? as u32,
+            "cluster.consumers" => self.cluster_consumers = number()? as u32,
+            "topic.queues" => self.topic_queues = number()? as u32,
             other => unreachable!("registry key {other} has no field"),
         }
         Ok(())
@@ -450,6 +486,9 @@ impl Settings {
             "consumer.max_retries" => self.consumer_max_retries.to_string(),
             "consumer.check_seq" => word(self.consumer_check_seq),
             "net.latency_ms" => self.net_latency_ms.to_string(),
+            "cluster.producers" => self.cluster_producers.to_string(),
+            "cluster.consumers" => self.cluster_consumers.to_string(),
+            "topic.queues" => self.topic_queues.to_string(),
             _ => return None,
         })
     }

@@ -20,10 +20,11 @@ fn rec(i: u64) -> Record {
         producer_id: ProducerId(1),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: String::new(),
         key: format!("k{i}"),
         timestamp_ms: i,
-        body: vec![i as u8; 92],
+        body: vec![i as u8; 88],
     }
 }
 
@@ -132,14 +133,15 @@ fn a_truncated_segment_keeps_the_records_before_the_cut() {
     // Segment 1 holds records 3 (512..662) and 4 (662..812); cut it inside record 4.
     let path = seg(dir.path(), SIZE);
     let bytes = fs::read(&path).unwrap();
-    fs::write(&path, &bytes[..210]).unwrap();
+    // The cut ends inside record 4's body, whose bytes are non-zero.
+    fs::write(&path, &bytes[..213]).unwrap();
     let (ids, report) = open(dir.path()).unwrap();
     assert_eq!(ids, [0, 1, 2, 3]);
     assert_eq!(report.bytes_kept, SIZE + 150);
-    assert_eq!(report.bytes_cut, 60);
+    assert_eq!(report.bytes_cut, 63);
     let reason = report.reason.unwrap();
     assert!(reason.contains(&format!("segment {}, offset 662", segment_name(SIZE))), "{reason}");
-    assert!(reason.contains("was 210 bytes"), "{reason}");
+    assert!(reason.contains("was 213 bytes"), "{reason}");
 }
 
 #[test]

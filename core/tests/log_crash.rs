@@ -19,6 +19,7 @@ fn rec(i: u64) -> Record {
         producer_id: ProducerId(1),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: mqlab_core::log::TOPIC.into(),
         key: format!("order-{i}"),
         timestamp_ms: i,

@@ -40,6 +40,7 @@ fn rec(i: u64, body: usize) -> Record {
         producer_id: ProducerId(7),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: String::new(),
         key: format!("key-{i}"),
         timestamp_ms: i * 10,
@@ -224,10 +225,10 @@ fn a_torn_tail_never_spills_into_the_next_segment() {
         let (mut log, _) = CommitLog::open(kind, dir.path(), CONFIG).unwrap();
         // 4 records of 122 bytes: 488 bytes, 24 left in segment 0.
         for i in 0..4 {
-            log.append(&rec(i, 61)).unwrap();
+            log.append(&rec(i, 57)).unwrap();
         }
         assert_eq!(log.flush().unwrap().to, 488);
-        log.append(&rec(4, 61)).unwrap();
+        log.append(&rec(4, 57)).unwrap();
         let mut closed = log.crash_process();
         closed.power_loss(Some(TornTail { bytes: vec![0xff; 100] })).unwrap();
         let raw = closed.raw_segments().unwrap();

@@ -32,6 +32,7 @@ fn record_strategy() -> impl Strategy<Value = Record> {
             producer_id: ProducerId(p),
             seq,
             reconsume_times: (seq % 17) as u32,
+            queue_id: (seq % 8) as u32,
             topic: if m % 2 == 0 { mqlab_core::log::TOPIC.into() } else { "%DLQ%lab".into() },
             key,
             timestamp_ms: ts,
@@ -74,6 +75,7 @@ fn the_bytes_follow_the_documented_table() {
         producer_id: ProducerId(0x0a0b0c0d),
         seq: 0x1112131415161718,
         reconsume_times: 0x31323334,
+        queue_id: 0x35363738,
         topic: "top".into(),
         key: "key".into(),
         timestamp_ms: 0x2122232425262728,
@@ -104,13 +106,14 @@ fn the_bytes_follow_the_documented_table() {
     assert_eq!(le32(20), r.producer_id.0);
     assert_eq!(le64(24), r.seq);
     assert_eq!(le32(32), r.reconsume_times);
-    assert_eq!(le32(36), 3);
-    assert_eq!(&seg[40..43], b"top");
-    assert_eq!(le32(43), 3);
-    assert_eq!(&seg[47..50], b"key");
-    assert_eq!(le64(50), r.timestamp_ms);
-    assert_eq!(le32(58), 5);
-    assert_eq!(&seg[62..67], b"body!");
+    assert_eq!(le32(36), r.queue_id);
+    assert_eq!(le32(40), 3);
+    assert_eq!(&seg[44..47], b"top");
+    assert_eq!(le32(47), 3);
+    assert_eq!(&seg[51..54], b"key");
+    assert_eq!(le64(54), r.timestamp_ms);
+    assert_eq!(le32(62), 5);
+    assert_eq!(&seg[66..71], b"body!");
     assert!(seg[2 * len..].iter().all(|&b| b == 0), "the rest of a new segment is zero");
 }
 
@@ -122,6 +125,7 @@ fn flipping_any_single_bit_of_a_record_is_detected() {
             producer_id: ProducerId(2),
             seq: 3,
             reconsume_times: 0,
+            queue_id: 0,
             topic: mqlab_core::log::TOPIC.into(),
             key: "k".into(),
             timestamp_ms: 4,
@@ -132,6 +136,7 @@ fn flipping_any_single_bit_of_a_record_is_detected() {
             producer_id: ProducerId(8),
             seq: 7,
             reconsume_times: 0,
+            queue_id: 0,
             topic: mqlab_core::log::TOPIC.into(),
             key: "ключ".into(),
             timestamp_ms: 6,

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use mqlab_core::ids::{MsgId, ProducerId};
 use mqlab_core::log::{
-    ClosedLog, CommitLog, LogConfig, MARKER_LEN, RawSegments, Record, RecoveryReport, StorageKind,
-    StoredRecord,
+    ClosedLog, CommitLog, LogConfig, MARKER_LEN, RECORD_OVERHEAD, RawSegments, Record, RecoveryReport,
+    StorageKind, StoredRecord,
 };
 
 const SIZE: u64 = 256;
@@ -20,10 +20,11 @@ fn rec(i: u64, total: usize) -> Record {
         producer_id: ProducerId(i as u32 % 3),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: String::new(),
         key: "k".into(),
         timestamp_ms: 1000 + i,
-        body: (0..total - 57).map(|b| (b as u64 * 31 + i) as u8).collect(),
+        body: (0..total - RECORD_OVERHEAD - 1).map(|b| (b as u64 * 31 + i) as u8).collect(),
     }
 }
 
@@ -44,7 +45,7 @@ enum Item {
 /// The log under test: segment 0 ends with a marker, segment 1 is filled exactly, segment 2
 /// ends with 6 bytes too few for a marker, segment 3 is partly written.
 fn build() -> (RawSegments, Vec<StoredRecord>, Vec<Item>) {
-    let sizes = [90, 90, 256, 100, 150, 100, 60, 60];
+    let sizes = [90, 90, 256, 100, 150, 100, 64, 64];
     let (mut log, _) = CommitLog::open(StorageKind::Mem, Path::new(""), CONFIG).unwrap();
     for (i, &s) in sizes.iter().enumerate() {
         log.append(&rec(i as u64, s)).unwrap();
@@ -62,7 +63,7 @@ fn build() -> (RawSegments, Vec<StoredRecord>, Vec<Item>) {
     }
     let raw = log.close().unwrap().raw_segments().unwrap();
     assert_eq!(raw.len(), 4);
-    assert_eq!(stored.iter().map(|s| s.offset).collect::<Vec<_>>(), [0, 90, 256, 512, 612, 768, 868, 928]);
+    assert_eq!(stored.iter().map(|s| s.offset).collect::<Vec<_>>(), [0, 90, 256, 512, 612, 768, 868, 932]);
     (raw, stored, items)
 }
 

@@ -24,10 +24,11 @@ fn rec(i: u64) -> Record {
         producer_id: ProducerId(1),
         seq: i,
         reconsume_times: 0,
+        queue_id: 0,
         topic: String::new(),
         key: format!("k{i}"),
         timestamp_ms: i,
-        body: vec![i as u8; 92],
+        body: vec![i as u8; 88],
     }
 }
 

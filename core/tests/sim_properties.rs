@@ -30,13 +30,31 @@ fn seeds() -> Vec<u64> {
     (0..n).collect()
 }
 
-const NODES: [&str; 4] = ["producer", "broker", "replica", "consumer"];
+const NODES: [&str; 8] =
+    ["producer", "producer2", "producer3", "broker", "replica", "consumer", "consumer2", "consumer3"];
+
+/// The topology a seed starts from: odd seeds get several producers, consumers and queues.
+fn random_topology(rng: &mut fastrand::Rng, seed: u64) -> Vec<String> {
+    if seed.is_multiple_of(2) {
+        return Vec::new();
+    }
+    vec![
+        format!("set topic.queues {}", rng.u32(1..5)),
+        format!("set cluster.producers {}", rng.u32(1..4)),
+        format!("set cluster.consumers {}", rng.u32(1..4)),
+    ]
+}
 
 /// One random command. Time moves by `step N` and short `run MS`, so the checks see every step.
+/// Commands may name nodes the topology lacks: those are refused, which is part of the game.
 fn random_command(rng: &mut fastrand::Rng) -> String {
     let node = NODES[rng.usize(..NODES.len())];
     match rng.u32(..100) {
-        0..18 => format!("send {}", rng.u32(1..4)),
+        0..12 => format!("send {}", rng.u32(1..4)),
+        12..15 => {
+            format!("send {} from {}", rng.u32(1..4), ["producer", "producer2", "producer3"][rng.usize(..3)])
+        }
+        15..18 => format!("send {} key order-{}", rng.u32(1..4), rng.u32(..5)),
         18..40 => format!("step {}", rng.u32(1..15)),
         40..46 => format!("run {}", [5, 50, 600, 3_000, 12_000][rng.usize(..5)]),
         46..56 => {
@@ -53,6 +71,7 @@ fn random_command(rng: &mut fastrand::Rng) -> String {
         74..78 => "heal".to_owned(),
         78..82 => format!("fail next {}", rng.u32(1..4)),
         82..84 => "promote replica".to_owned(),
+        84..86 => format!("set cluster.consumers {}", rng.u32(1..4)),
         _ => {
             let settings: [(&str, &[&str]); 13] = [
                 ("producer.send", &["oneway", "sync", "async"]),
@@ -186,13 +205,19 @@ fn the_ledger_never_lies_under_random_faults() {
             SessionConfig { seed, storage: StorageKind::Mem, data_dir: None, settings: Settings::default() };
         let mut session = Session::new(config).expect("session");
         let mut checker = Checker { seed, line: Vec::new(), lost: BTreeMap::new(), broker_faults: 0 };
+        for command in random_topology(&mut rng, seed) {
+            checker.apply(&mut session, &command);
+        }
         for _ in 0..rng.usize(10..40) {
             let command = random_command(&mut rng);
             checker.apply(&mut session, &command);
         }
         // Everything comes back: every node restarted, the network healed, and a run to idle.
-        for command in ["heal", "restart broker", "restart replica", "restart producer", "restart consumer"] {
+        for command in ["heal", "restart broker", "restart replica"] {
             checker.apply(&mut session, command);
+        }
+        for node in NODES.iter().filter(|n| !matches!(**n, "broker" | "replica")) {
+            checker.apply(&mut session, &format!("restart {node}"));
         }
         let before = session.trace().len();
         checker.line.push("run".to_owned());

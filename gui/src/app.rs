@@ -38,6 +38,8 @@ pub struct Prefs {
     pub speed: usize,
     pub show_settings: bool,
     pub show_ledger: bool,
+    /// The sequence diagram beside the topology.
+    pub show_sequence: bool,
 }
 
 impl Default for Prefs {
@@ -50,6 +52,7 @@ impl Default for Prefs {
             speed: DEFAULT_SPEED,
             show_settings: true,
             show_ledger: true,
+            show_sequence: false,
         }
     }
 }
@@ -302,6 +305,12 @@ impl LabApp {
                 .default_size(260.0_f32.min(window.y * 0.3))
                 .show(ui, |ui| panels::ledger::show(ui, self, &mut intents));
         }
+        if self.prefs.show_sequence {
+            egui::Panel::right("sequence")
+                .resizable(true)
+                .default_size(560.0_f32.min(window.x * 0.45))
+                .show(ui, |ui| crate::sequence::show(ui, self, &mut intents));
+        }
         let mut hovered = None;
         egui::CentralPanel::default().show(ui, |ui| {
             let outcome = diagram::show(ui, &self.view, &mut self.anim, lang, self.selected, &mut intents);
@@ -454,6 +463,7 @@ impl LabApp {
             Action::Language => self.prefs.zh = !self.prefs.zh,
             Action::ToggleSettings => self.prefs.show_settings = !self.prefs.show_settings,
             Action::ToggleLedger => self.prefs.show_ledger = !self.prefs.show_ledger,
+            Action::ToggleSequence => self.prefs.show_sequence = !self.prefs.show_sequence,
             Action::Help => self.show_help = !self.show_help,
             Action::Cards => self.show_cards = !self.show_cards,
             Action::LessonNext => {

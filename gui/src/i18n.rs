@@ -103,6 +103,11 @@ strings! {
     Language => "中文 / English", "中文 / English";
     ShowSettings => "Settings panel", "设置面板";
     ShowLedger => "Ledger and events", "台账与事件";
+    ShowSequence => "Sequence diagram", "时序图";
+    SequenceCanvas => "Sequence diagram: lanes and arrows", "时序图：泳道与箭头";
+    SequenceFollowing => "following", "跟随";
+    SequenceHint => "A lane per node, an arrow per envelope; click an arrow to follow its message.", "每个节点一条泳道，每个信封一支箭头；点击箭头即可跟随它的消息。";
+    SequenceEmpty => "No envelope has crossed the network yet.", "网络上还没有任何信封。";
     Help => "Keyboard shortcuts", "快捷键";
     Close => "Close", "关闭";
     LessonNext => "Next", "下一步";
@@ -127,6 +132,7 @@ strings! {
     HelpLanguage => "switch the language of the lab and the lessons", "切换界面与课程的语言";
     HelpSettings => "show or hide the settings panel", "显示或隐藏设置面板";
     HelpLedger => "show or hide the ledger and the event log", "显示或隐藏台账与事件日志";
+    HelpSequence => "show or hide the sequence diagram: a lane per node, an arrow per envelope, crashes on the lanes", "显示或隐藏时序图：每个节点一条泳道，每个信封一支箭头，崩溃标在泳道上";
     HelpHelp => "this list", "本列表";
     HelpCards => "the interview question, its answer template and the follow-ups",
         "面试经典问题、答题模板与追问";
@@ -228,6 +234,9 @@ pub fn setting_title(key: &str, lang: Lang) -> &'static str {
         "consumer.max_retries" => ("max retries", "最大重试次数"),
         "consumer.check_seq" => ("check sequence numbers", "检查序号"),
         "net.latency_ms" => ("network latency (ms)", "网络延迟（毫秒）"),
+        "cluster.producers" => ("producers", "Producer 数量"),
+        "cluster.consumers" => ("consumers in the group", "消费者组成员数"),
+        "topic.queues" => ("queues of the topic", "主题队列数"),
         _ => return "?",
     };
     if lang == Lang::Zh { zh } else { en }

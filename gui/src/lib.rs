@@ -15,6 +15,7 @@ pub mod diagram;
 pub mod fonts;
 pub mod i18n;
 pub mod panels;
+pub mod sequence;
 pub mod shortcuts;
 
 use std::path::PathBuf;

@@ -29,6 +29,7 @@ pub enum Action {
     Language,
     ToggleSettings,
     ToggleLedger,
+    ToggleSequence,
     Help,
     Cards,
     LessonNext,
@@ -185,6 +186,13 @@ pub const SHORTCUTS: &[Shortcut] = &[
         keys: &[key(Key::F3)],
         label: T::ShowLedger,
         help: T::HelpLedger,
+        menu: Menu::View,
+    },
+    Shortcut {
+        action: Action::ToggleSequence,
+        keys: &[key(Key::F6)],
+        label: T::ShowSequence,
+        help: T::HelpSequence,
         menu: Menu::View,
     },
     Shortcut {

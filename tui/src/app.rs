@@ -113,6 +113,8 @@ pub struct Ui {
     pub status: Option<Status>,
     pub playing: bool,
     pub speed: usize,
+    /// The sequence diagram, while it is shown instead of the stages, ledger and events.
+    pub sequence: Option<widgets::sequence::Pane>,
 }
 
 impl Ui {
@@ -132,6 +134,7 @@ impl Ui {
             status: None,
             playing: false,
             speed: 2,
+            sequence: None,
         }
     }
 
@@ -149,7 +152,15 @@ impl Ui {
         if self.drill.is_some() {
             return vec![Scope::Drill];
         }
-        if self.lesson.is_some() { vec![Scope::Lesson, Scope::Main] } else { vec![Scope::Main] }
+        let mut scopes = Vec::with_capacity(3);
+        if self.sequence.is_some() {
+            scopes.push(Scope::Sequence);
+        }
+        if self.lesson.is_some() {
+            scopes.push(Scope::Lesson);
+        }
+        scopes.push(Scope::Main);
+        scopes
     }
 
     pub fn t(&self, t: T) -> &'static str {
@@ -251,6 +262,9 @@ impl App {
             }
             Msg::Digit(d) => self.digit(d),
             Msg::Act(action) => self.act(action),
+        }
+        if let Some(pane) = &mut self.ui.sequence {
+            pane.refresh(self.session.trace(), &self.ui.view.topology);
         }
     }
 
@@ -389,6 +403,10 @@ impl App {
             }
             Action::Help => self.ui.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::Cards => self.ui.overlay = Some(Overlay::Cards { scroll: 0 }),
+            Action::Sequence => {
+                let shown = self.ui.sequence.is_some();
+                self.ui.sequence = (!shown).then(widgets::sequence::Pane::default);
+            }
             Action::Lessons => {
                 let lang = self.ui.lang;
                 let items: Vec<MenuItem> = self
@@ -446,6 +464,8 @@ impl App {
             self.ui.overlay = None;
         } else if self.ui.drill.is_some() {
             self.ui.drill = None;
+        } else if self.ui.sequence.is_some() {
+            self.ui.sequence = None;
         } else if self.ui.lesson.is_some() {
             self.ui.lesson = None;
         }
@@ -537,7 +557,9 @@ impl App {
 
     fn scroll(&mut self, down: bool) {
         if self.ui.overlay.is_none() {
-            if let Some(run) = &mut self.ui.lesson {
+            if let Some(pane) = &mut self.ui.sequence {
+                pane.scroll(!down, self.session.trace(), &self.ui.view.topology);
+            } else if let Some(run) = &mut self.ui.lesson {
                 run.scroll(if down { 3 } else { -3 });
             }
             return;

@@ -26,11 +26,14 @@ pub enum Scope {
     Lesson,
     /// Drill mode.
     Drill,
+    /// The sequence diagram (checked before `Lesson` and `Main`, so PgUp/PgDn and Esc are its).
+    Sequence,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Main,
+        Scope::Sequence,
         Scope::Lesson,
         Scope::Drill,
         Scope::Command,
@@ -48,6 +51,7 @@ impl Scope {
             Scope::Journey => T::ScopeJourney,
             Scope::Lesson => T::ScopeLesson,
             Scope::Drill => T::ScopeDrill,
+            Scope::Sequence => T::ScopeSequence,
         }
     }
 }
@@ -82,6 +86,8 @@ pub enum Action {
     Lessons,
     Drill,
     Cards,
+    /// Switch between the lab and the sequence diagram.
+    Sequence,
     Quit,
     Close,
     Submit,
@@ -158,6 +164,7 @@ const fn ch(c: char) -> KeyCode {
 
 use Scope::{
     Command as Cmd, Drill as Dr, Journey as Jn, Lesson as Le, Main as Lab, Menu as Mn, Overlay as Ov,
+    Sequence as Sq,
 };
 
 /// The key table. Order within a scope is the order of help and hints.
@@ -196,7 +203,16 @@ pub const KEYMAP: &[Binding] = &[
     bind(Lab, Keys::One(ch('l')), Action::Lessons, T::KeyLessons, Some(T::HintLessons)),
     bind(Lab, Keys::One(ch('D')), Action::Drill, T::KeyDrill, Some(T::HintDrill)),
     bind(Lab, Keys::One(ch('I')), Action::Cards, T::KeyCards, None),
+    bind(Lab, Keys::One(ch('S')), Action::Sequence, T::KeySequence, Some(T::HintSequence)),
     bind(Lab, Keys::One(ch('q')), Action::Quit, T::KeyQuit, Some(T::HintQuit)),
+    bind(
+        Sq,
+        Keys::Two(KeyCode::PageUp, KeyCode::PageDown),
+        Action::ScrollDown,
+        T::KeyScrollDiagram,
+        Some(T::KeyScroll),
+    ),
+    bind(Sq, Keys::One(KeyCode::Esc), Action::Close, T::KeyCloseDiagram, Some(T::HintLab)),
     bind(Le, Keys::Digits, Action::Digit, T::KeyAnswer, Some(T::KeyAnswer)),
     bind(Le, Keys::One(KeyCode::Tab), Action::Next, T::KeyNext, Some(T::KeyNext)),
     bind(Le, Keys::One(KeyCode::Esc), Action::Close, T::KeyClose, Some(T::KeyClose)),

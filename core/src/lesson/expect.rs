@@ -16,7 +16,7 @@ pub const TOTALS: &[&str] =
 
 /// The `mN.*` fields.
 pub const MESSAGE_FIELDS: &[&str] =
-    &["fate", "cause", "status", "effects", "detected", "attempts", "deliveries"];
+    &["fate", "cause", "status", "effects", "detected", "attempts", "deliveries", "queue"];
 
 const STATUSES: &[SendStatus] = &[
     SendStatus::SendOk,
@@ -78,8 +78,8 @@ impl NodeField {
             NodeField::WrittenPos | NodeField::FlushedPos | NodeField::Records | NodeField::ReplicatedPos => {
                 node.has_log()
             }
-            NodeField::CommittedOffset | NodeField::PersistedOffset => node == Node::CONSUMER,
-            NodeField::InMemory | NodeField::OutboxPending => node == Node::PRODUCER,
+            NodeField::CommittedOffset | NodeField::PersistedOffset => node.is_consumer(),
+            NodeField::InMemory | NodeField::OutboxPending => node.is_producer(),
         }
     }
 
@@ -97,6 +97,8 @@ enum MessageField {
     Detected,
     Attempts,
     Deliveries,
+    /// The topic queue it was sent to.
+    Queue,
 }
 
 /// What a claim is about.
@@ -209,6 +211,7 @@ fn parse_subject(key: &str) -> Result<Subject, ClaimError> {
                 "detected" => MessageField::Detected,
                 "attempts" => MessageField::Attempts,
                 "deliveries" => MessageField::Deliveries,
+                "queue" => MessageField::Queue,
                 _ => {
                     return Err(ClaimError::Key(format!(
                         "unknown message field `{key}`; a message has: {}",
@@ -258,9 +261,10 @@ fn parse_wanted(subject: Subject, key: &str, raw: &Raw) -> Result<Wanted, ClaimE
         Subject::Total(_) | Subject::Alerts | Subject::VirtualMs => Wanted::Count(count()?),
         Subject::Idle => Wanted::Flag(flag()?),
         Subject::Message(_, field) => match field {
-            MessageField::Effects | MessageField::Attempts | MessageField::Deliveries => {
-                Wanted::Count(count()?)
-            }
+            MessageField::Effects
+            | MessageField::Attempts
+            | MessageField::Deliveries
+            | MessageField::Queue => Wanted::Count(count()?),
             MessageField::Detected => Wanted::Flag(flag()?),
             MessageField::Fate => {
                 let allowed = || bad(format!("one of {}", words(&Fate::ALL, Fate::name)));
@@ -337,6 +341,7 @@ impl Claim {
                     MessageField::Detected => Wanted::Flag(m.detected),
                     MessageField::Attempts => Wanted::Count(u64::from(m.attempts)),
                     MessageField::Deliveries => Wanted::Count(u64::from(m.deliveries)),
+                    MessageField::Queue => Wanted::Count(u64::from(m.queue)),
                 }
             }
             Subject::Node(node, field) => {

@@ -15,15 +15,17 @@
 //! | 20          | 4    | `producer_id`     | the producer that created it                     |
 //! | 24          | 8    | `seq`             | the producer's sequence number                   |
 //! | 32          | 4    | `reconsume_times` | deliveries that failed before this copy          |
-//! | 36          | 4    | `topic_len`       | `t`, bytes of the topic                          |
-//! | 40          | t    | `topic`           | UTF-8: the topic, or `SCHEDULE_TOPIC_XXXX`, `%DLQ%…` for a copy the broker re-stored |
-//! | 40+t        | 4    | `key_len`         | `k`, bytes of the key                            |
-//! | 44+t        | k    | `key`             | UTF-8                                            |
-//! | 44+t+k      | 8    | `timestamp_ms`    | virtual time of the append                       |
-//! | 52+t+k      | 4    | `body_len`        | `b`, bytes of the body                           |
-//! | 56+t+k      | b    | `body`            | opaque                                           |
+//! | 36          | 4    | `queue_id`        | the topic queue it belongs to (RocketMQ `QUEUEID`) |
+//! | 40          | 4    | `topic_len`       | `t`, bytes of the topic                          |
+//! | 44          | t    | `topic`           | UTF-8: the topic, or `SCHEDULE_TOPIC_XXXX`, `%DLQ%…` for a copy the broker re-stored |
+//! | 44+t        | 4    | `key_len`         | `k`, bytes of the key                            |
+//! | 48+t        | k    | `key`             | UTF-8                                            |
+//! | 48+t+k      | 8    | `timestamp_ms`    | virtual time of the append                       |
+//! | 56+t+k      | 4    | `body_len`        | `b`, bytes of the body                           |
+//! | 60+t+k      | b    | `body`            | opaque                                           |
 //!
-//! So `total_len = 56 + t + k + b`. A record never spans two segments.
+//! So `total_len = 60 + t + k + b`. Recovery rebuilds every queue's consume queue from the
+//! records' topics and queue ids, as RocketMQ's reput service does. A record never spans two segments.
 //!
 //! The record's own log offset (where its `total_len` field lies: the segment's start plus the
 //! position in it) is part of what its CRC covers, without taking bytes of its own: a record is
@@ -51,7 +53,7 @@ pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"MQLR");
 /// `MQLE` as it reads in a hex viewer.
 pub const END_MAGIC: u32 = u32::from_le_bytes(*b"MQLE");
 /// Bytes of a record without key and body.
-pub const RECORD_OVERHEAD: usize = 56;
+pub const RECORD_OVERHEAD: usize = 60;
 /// Bytes of the end-of-segment marker (also the smallest tail that can hold one).
 pub const MARKER_LEN: usize = 8;
 /// Where the CRC'd part of a record starts.
@@ -86,9 +88,10 @@ pub fn encode_into(record: &Record, offset: u64, dst: &mut [u8]) {
     dst[20..24].copy_from_slice(&record.producer_id.0.to_le_bytes());
     dst[24..32].copy_from_slice(&record.seq.to_le_bytes());
     dst[32..36].copy_from_slice(&record.reconsume_times.to_le_bytes());
-    dst[36..40].copy_from_slice(&(t as u32).to_le_bytes());
-    dst[40..40 + t].copy_from_slice(record.topic.as_bytes());
-    let at = 40 + t;
+    dst[36..40].copy_from_slice(&record.queue_id.to_le_bytes());
+    dst[40..44].copy_from_slice(&(t as u32).to_le_bytes());
+    dst[44..44 + t].copy_from_slice(record.topic.as_bytes());
+    let at = 44 + t;
     dst[at..at + 4].copy_from_slice(&(k as u32).to_le_bytes());
     dst[at + 4..at + 4 + k].copy_from_slice(record.key.as_bytes());
     let at = at + 4 + k;
@@ -186,6 +189,7 @@ pub struct RecordView<'a> {
     pub producer_id: u32,
     pub seq: u64,
     pub reconsume_times: u32,
+    pub queue_id: u32,
     pub topic: &'a str,
     pub key: &'a str,
     pub timestamp_ms: u64,
@@ -199,6 +203,7 @@ impl RecordView<'_> {
             producer_id: ProducerId(self.producer_id),
             seq: self.seq,
             reconsume_times: self.reconsume_times,
+            queue_id: self.queue_id,
             topic: self.topic.to_owned(),
             key: self.key.to_owned(),
             timestamp_ms: self.timestamp_ms,
@@ -250,30 +255,31 @@ pub fn entry_at(segment: &[u8], start: u64, pos: usize) -> Entry<'_> {
 fn view(rec: &[u8]) -> Result<RecordView<'_>, Invalid> {
     let len = rec.len() as u32;
     let room = rec.len() - RECORD_OVERHEAD;
-    let topic_len = u32_at(rec, 36).unwrap_or(u32::MAX);
+    let topic_len = u32_at(rec, 40).unwrap_or(u32::MAX);
     let t = topic_len as usize;
     let layout = |key_len, body_len| Invalid::BadLayout { topic_len, key_len, body_len, len };
     if t > room {
         return Err(layout(0, 0));
     }
-    let key_len = u32_at(rec, 40 + t).unwrap_or(u32::MAX);
+    let key_len = u32_at(rec, 44 + t).unwrap_or(u32::MAX);
     let k = key_len as usize;
     if k > room - t {
         return Err(layout(key_len, 0));
     }
-    let at = 44 + t + k;
+    let at = 48 + t + k;
     let body_len = u32_at(rec, at + 8).ok_or(layout(key_len, 0))?;
     if RECORD_OVERHEAD + t + k + body_len as usize != rec.len() {
         return Err(layout(key_len, body_len));
     }
     let bad = layout(key_len, body_len);
-    let topic = std::str::from_utf8(&rec[40..40 + t]).map_err(|_| Invalid::TopicNotUtf8)?;
-    let key = std::str::from_utf8(&rec[44 + t..at]).map_err(|_| Invalid::KeyNotUtf8)?;
+    let topic = std::str::from_utf8(&rec[44..44 + t]).map_err(|_| Invalid::TopicNotUtf8)?;
+    let key = std::str::from_utf8(&rec[48 + t..at]).map_err(|_| Invalid::KeyNotUtf8)?;
     Ok(RecordView {
         msg_id: u64_at(rec, 12).ok_or(bad)?,
         producer_id: u32_at(rec, 20).ok_or(bad)?,
         seq: u64_at(rec, 24).ok_or(bad)?,
         reconsume_times: u32_at(rec, 32).ok_or(bad)?,
+        queue_id: u32_at(rec, 36).ok_or(bad)?,
         topic,
         key,
         timestamp_ms: u64_at(rec, at).ok_or(bad)?,
@@ -354,6 +360,7 @@ mod tests {
             producer_id: ProducerId(3),
             seq: 42,
             reconsume_times: 2,
+            queue_id: 3,
             topic: "%DLQ%lab".into(),
             key: "order-1".into(),
             timestamp_ms: 1_000,

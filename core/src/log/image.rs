@@ -89,6 +89,7 @@ mod tests {
             producer_id: ProducerId(1),
             seq: i,
             reconsume_times: 0,
+            queue_id: 0,
             topic: String::new(),
             key: format!("k{i}"),
             timestamp_ms: i,

@@ -36,6 +36,8 @@ pub struct Record {
     pub seq: u64,
     /// Deliveries that failed before this copy was stored (RocketMQ `RECONSUMETIMES`).
     pub reconsume_times: u32,
+    /// The queue of its topic it belongs to (0-based).
+    pub queue_id: u32,
     /// The topic the record belongs to: [`TOPIC`] for a message as sent, or a topic the broker
     /// re-stores a copy under (the retry schedule, the dead-letter queue).
     pub topic: String,
@@ -529,6 +531,7 @@ mod tests {
             producer_id: ProducerId(1),
             seq: i,
             reconsume_times: 0,
+            queue_id: 0,
             topic: String::new(),
             key: format!("k{i}"),
             timestamp_ms: 100 * i,
@@ -554,11 +557,11 @@ mod tests {
             assert_eq!(report.records_kept, 0);
             let records: Vec<Record> = (0..10).map(|i| rec(i, 40)).collect();
             let offsets: Vec<u64> = records.iter().map(|r| log.append(r).unwrap()).collect();
-            // 98-byte records, 2 per 256-byte segment, then a marker and a roll.
-            assert_eq!(offsets[..4], [0, 98, 256, 354]);
+            // 102-byte records, 2 per 256-byte segment, then a marker and a roll.
+            assert_eq!(offsets[..4], [0, 102, 256, 358]);
             let read = log.read_from(0).unwrap();
             assert_eq!(read.iter().map(|s| s.record.clone()).collect::<Vec<_>>(), records);
-            assert_eq!(read[1].next_offset, 196);
+            assert_eq!(read[1].next_offset, 204);
             assert_eq!(log.read_from(offsets[3]).unwrap().len(), 7);
             assert_eq!(log.read_from(log.written_pos()).unwrap().len(), 0);
             assert!(log.read_from(log.written_pos() + 1).is_err());
@@ -571,11 +574,11 @@ mod tests {
         each_kind(|kind, dir| {
             let (mut log, _) = CommitLog::open(kind, dir, small()).unwrap();
             log.append(&rec(1, 10)).unwrap();
-            assert_eq!((log.written_pos(), log.flushed_pos()), (68, 0));
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 0, to: 68 });
+            assert_eq!((log.written_pos(), log.flushed_pos()), (72, 0));
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 0, to: 72 });
             log.append(&rec(2, 10)).unwrap();
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 68, to: 136 });
-            assert_eq!(log.flush().unwrap(), FlushReport { from: 136, to: 136 });
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 72, to: 144 });
+            assert_eq!(log.flush().unwrap(), FlushReport { from: 144, to: 144 });
         });
     }
 
@@ -616,7 +619,7 @@ mod tests {
             closed.power_loss(Some(TornTail { bytes: vec![0xAB; 20] })).unwrap();
             let (log, report) = closed.recover().unwrap();
             assert_eq!(report.records_kept, 1);
-            assert_eq!(report.bytes_kept, 98);
+            assert_eq!(report.bytes_kept, 102);
             assert_eq!(report.bytes_cut, 20);
             assert_eq!(report.cause, Some(CutCause::NotFlushed));
             assert!(report.reason.unwrap().contains("bad magic"));
@@ -646,7 +649,7 @@ mod tests {
     fn record_larger_than_a_segment_is_refused() {
         let (mut log, _) = CommitLog::open(StorageKind::Mem, Path::new(""), small()).unwrap();
         let err = log.append(&rec(0, 300)).unwrap_err();
-        assert!(matches!(err, LogError::RecordTooLarge { len: 358, max: 256 }), "{err}");
+        assert!(matches!(err, LogError::RecordTooLarge { len: 362, max: 256 }), "{err}");
         // Exactly a segment fits.
         let exact = rec(0, 256 - RECORD_OVERHEAD - 2);
         assert_eq!(log.append(&exact).unwrap(), 0);

@@ -4,8 +4,10 @@
 //! Everything a broker stores goes through its commit log, as in RocketMQ: the messages as sent
 //! (topic [`crate::log::TOPIC`]), the copies a consumer sent back for a later retry (`SCHEDULE_TOPIC_XXXX`)
 //! and the dead letters (`%DLQ%…`). So a retry or a dead letter is flushed, replicated, cut by a
-//! power loss and recovered exactly like the message it copies. The consume queue (`cq`) lists
-//! the records of the topic in order, and consumer offsets count positions in it.
+//! power loss and recovered exactly like the message it copies. The topic has several queues;
+//! each [`BrokerQueue`] keeps its consume queue (the positions of its records in the log, in
+//! order), the consumer group's offsets in it, and who pulls from it. Offsets count positions in
+//! a consume queue.
 //!
 //! Methods here change only this broker and report what happened; the world decides what the
 //! report means for other nodes and for the ledger.
@@ -38,8 +40,8 @@ pub(crate) const DLQ_TOPIC: &str = "%DLQ%LabConsumerGroup";
 /// What a record is, by its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// A message as the producer sent it: in the consume queue.
-    Main,
+    /// A message as the producer sent it: in the consume queue of queue `queue`.
+    Main { queue: u32 },
     /// A copy sent back for retry number `reconsume`, due at `due_ms`.
     Retry { reconsume: u32, due_ms: u64 },
     /// A copy parked in the dead-letter queue.
@@ -54,7 +56,7 @@ impl Kind {
                 due_ms: record.timestamp_ms + super::retry_delay_ms(record.reconsume_times),
             },
             DLQ_TOPIC => Kind::Dead,
-            _ => Kind::Main,
+            _ => Kind::Main { queue: record.queue_id },
         }
     }
 }
@@ -133,6 +135,37 @@ pub(crate) struct RetryEntry {
     pub delivered: bool,
 }
 
+/// One queue of the topic on this broker: its consume queue and the consumer group's state in
+/// it (RocketMQ's ConsumeQueue, ConsumerOffsetManager and the pull session).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BrokerQueue {
+    /// Positions in the broker's index of the queue's records, in order.
+    pub cq: Vec<usize>,
+    /// The group's offset: in memory, persisted to disk, and (on a slave) synced from the master.
+    pub committed: u64,
+    pub persisted: u64,
+    pub synced: u64,
+    /// The consumers pulling from it now (long polling), each with its own session. Usually
+    /// one; two for a moment during a rebalance, when the new owner starts before the old one
+    /// has let go (each gets every message: a rebalance duplicate).
+    pub sessions: BTreeMap<Node, PullSession>,
+}
+
+/// One consumer's pull session on one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PullSession {
+    /// The session deliveries belong to and commits must name.
+    pub epoch: u32,
+    /// The next consume-queue offset it serves.
+    pub pos: u64,
+}
+
+impl BrokerQueue {
+    pub fn len(&self) -> u64 {
+        self.cq.len() as u64
+    }
+}
+
 /// What a crash destroyed.
 #[derive(Debug, Default)]
 pub(crate) struct CrashReport {
@@ -150,9 +183,8 @@ pub(crate) struct Broker {
     pub closed: Option<ClosedLog>,
     /// Every record of the log, in order.
     pub index: Vec<Entry>,
-    /// The consume queue: positions in `index` of the topic's records. Consumer offsets count
-    /// entries of this list.
-    pub cq: Vec<usize>,
+    /// The topic's queues.
+    pub queues: Vec<BrokerQueue>,
     /// Positions last seen (kept while the process is down, for the view).
     pub written_pos: u64,
     pub flushed_pos: u64,
@@ -173,19 +205,20 @@ pub(crate) struct Broker {
     pub ha_silent_since: Option<u64>,
     pub shipped_pos: u64,
     pub replica_acked_pos: u64,
-    /// The consumer group's offset: in memory, persisted to disk, and (on a slave) synced
-    /// from the master.
-    pub committed: u64,
-    pub persisted: u64,
+    /// The consumer offsets (in [`BrokerQueue`]) are persisted by a 5 s timer.
     pub persist_tick: bool,
-    pub synced_offset: u64,
     /// Retry copies the consumer reported done: in memory, persisted, synced (like offsets).
     pub retry_done: BTreeSet<usize>,
     pub retry_done_persisted: BTreeSet<usize>,
     pub synced_retry_done: BTreeSet<usize>,
-    pub pull_pos: u64,
-    pub pull_epoch: u32,
-    pub consumer_online: bool,
+    /// The consumers of the group registered with this broker (their heartbeats reach it).
+    pub group: BTreeSet<Node>,
+    /// The pull sessions of the group's retry queue, by consumer (epochs); retries go to the
+    /// first.
+    pub retry_sessions: BTreeMap<Node, u32>,
+    /// The first pull-session epoch issued since this broker last started (or became master):
+    /// commits under older sessions refer to offsets of a log it may no longer have.
+    pub epoch_floor: u32,
     /// Retry copies on the delay ladder, by their record's position in `index`.
     pub retry: BTreeMap<usize, RetryEntry>,
     /// Why records the next recovery cuts are gone, when the log cannot tell (a session resumed
@@ -207,7 +240,7 @@ fn log_err(e: impl std::fmt::Display) -> String {
 }
 
 impl Broker {
-    pub fn open(node: Node, role: Role, kind: StorageKind, dir: &Path) -> Result<Self, String> {
+    pub fn open(node: Node, role: Role, kind: StorageKind, dir: &Path, queues: u32) -> Result<Self, String> {
         if kind == StorageKind::Mmap {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
@@ -217,7 +250,7 @@ impl Broker {
             open: None,
             closed: None,
             index: Vec::new(),
-            cq: Vec::new(),
+            queues: vec![BrokerQueue::default(); queues as usize],
             written_pos: 0,
             flushed_pos: 0,
             up: true,
@@ -232,16 +265,13 @@ impl Broker {
             ha_silent_since: None,
             shipped_pos: 0,
             replica_acked_pos: 0,
-            committed: 0,
-            persisted: 0,
             persist_tick: false,
-            synced_offset: 0,
             retry_done: BTreeSet::new(),
             retry_done_persisted: BTreeSet::new(),
             synced_retry_done: BTreeSet::new(),
-            pull_pos: 0,
-            pull_epoch: 0,
-            consumer_online: false,
+            group: BTreeSet::new(),
+            retry_sessions: BTreeMap::new(),
+            epoch_floor: 0,
             retry: BTreeMap::new(),
             cut_cause: None,
         };
@@ -263,27 +293,40 @@ impl Broker {
         self.index.len() as u64
     }
 
-    /// Entries in the consume queue.
-    pub fn queue_len(&self) -> u64 {
-        self.cq.len() as u64
+    /// Entries in queue `queue`'s consume queue.
+    pub fn queue_len(&self, queue: u32) -> u64 {
+        self.queues.get(queue as usize).map_or(0, BrokerQueue::len)
     }
 
-    /// The record at consume-queue position `offset`.
-    pub fn queued(&self, offset: u64) -> Option<&Entry> {
-        self.index.get(*self.cq.get(offset as usize)?)
+    /// The record at position `offset` of queue `queue`'s consume queue.
+    pub fn queued(&self, queue: u32, offset: u64) -> Option<&Entry> {
+        let q = self.queues.get(queue as usize)?;
+        self.index.get(*q.cq.get(offset as usize)?)
+    }
+
+    /// Queue `queue`'s state (created, empty, if recovery found a queue the topic did not have).
+    pub fn queue_mut(&mut self, queue: u32) -> &mut BrokerQueue {
+        let i = queue as usize;
+        if self.queues.len() <= i {
+            self.queues.resize(i + 1, BrokerQueue::default());
+        }
+        &mut self.queues[i]
     }
 
     fn push_entry(&mut self, entry: Entry) {
-        if entry.kind == Kind::Main {
-            self.cq.push(self.index.len());
+        if let Kind::Main { queue } = entry.kind {
+            let at = self.index.len();
+            self.queue_mut(queue).cq.push(at);
         }
         self.index.push(entry);
     }
 
-    /// Replaces the index (after recovery) and the consume queue derived from it.
+    /// Replaces the index (after recovery) and the consume queues derived from it.
     fn set_index(&mut self, entries: Vec<Entry>) {
         self.index.clear();
-        self.cq.clear();
+        for q in &mut self.queues {
+            q.cq.clear();
+        }
         for e in entries {
             self.push_entry(e);
         }
@@ -292,7 +335,9 @@ impl Broker {
     /// Keeps the first `keep` records of the index (what a power loss left).
     fn truncate_index(&mut self, keep: usize) {
         self.index.truncate(keep);
-        self.cq.retain(|&i| i < keep);
+        for q in &mut self.queues {
+            q.cq.retain(|&i| i < keep);
+        }
         self.retry.retain(|&i, _| i < keep);
     }
 
@@ -372,11 +417,13 @@ impl Broker {
         self.ha_connected = false;
         self.ha_silent_since = None;
         self.persist_tick = false;
-        self.consumer_online = false;
-        // The consumer's pull session ended with the process: nothing sent under it counts.
-        self.pull_epoch = u32::MAX;
-        self.committed = self.persisted;
-        self.pull_pos = self.committed;
+        self.group.clear();
+        // The consumers' pull sessions ended with the process: nothing sent under them counts.
+        self.retry_sessions.clear();
+        for q in &mut self.queues {
+            q.sessions.clear();
+            q.committed = q.persisted;
+        }
         self.retry_done = self.retry_done_persisted.clone();
         let closed = self.closed.as_mut().ok_or_else(|| format!("{}: no log files", self.node))?;
         match kind {
@@ -404,9 +451,11 @@ impl Broker {
                 self.truncate_index(0);
                 self.written_pos = 0;
                 self.flushed_pos = 0;
-                self.persisted = 0;
-                self.committed = 0;
-                self.synced_offset = 0;
+                for q in &mut self.queues {
+                    q.persisted = 0;
+                    q.committed = 0;
+                    q.synced = 0;
+                }
                 self.retry_done.clear();
                 self.retry_done_persisted.clear();
                 self.synced_retry_done.clear();
@@ -446,9 +495,10 @@ impl Broker {
         self.sync_positions();
         self.up = true;
         self.started_ms = now_ms;
-        self.committed = self.persisted.min(self.queue_len());
-        self.persisted = self.committed;
-        self.pull_pos = self.committed;
+        for q in &mut self.queues {
+            q.committed = q.persisted.min(q.len());
+            q.persisted = q.committed;
+        }
         let done = self.retry_done_persisted.clone();
         self.rebuild_retry(&done);
         self.retry_done_persisted = self.retry_done.clone();
@@ -480,10 +530,11 @@ impl Broker {
         Ok((line, cut, causes))
     }
 
-    /// The consume queue's entries at or above `from` hold messages still to be consumed.
-    pub fn live_entries(&self, from: u64) -> impl Iterator<Item = &Entry> + '_ {
-        let from = (from as usize).min(self.cq.len());
-        self.cq[from..].iter().map(|&i| &self.index[i])
+    /// Queue `queue`'s entries at or above `from` hold messages still to be consumed.
+    pub fn live_entries(&self, queue: usize, from: u64) -> impl Iterator<Item = &Entry> + '_ {
+        let cq = self.queues.get(queue).map_or(&[][..], |q| &q.cq[..]);
+        let from = (from as usize).min(cq.len());
+        cq[from..].iter().map(|&i| &self.index[i])
     }
 }
 

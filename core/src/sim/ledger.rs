@@ -14,6 +14,8 @@ use crate::view::{Cause, Fate, Place, SendStatus, TokenState};
 #[derive(Debug, Clone)]
 pub(crate) struct MsgInfo {
     pub id: MsgId,
+    /// The producer node that sent it.
+    pub sender: Node,
     pub producer: ProducerId,
     pub seq: u64,
     /// The topic queue it was sent to.
@@ -35,9 +37,10 @@ pub(crate) struct MsgInfo {
 }
 
 impl MsgInfo {
-    pub fn new(id: MsgId, producer: ProducerId, seq: u64, queue: u32) -> Self {
+    pub fn new(id: MsgId, sender: Node, producer: ProducerId, seq: u64, queue: u32) -> Self {
         Self {
             id,
+            sender,
             producer,
             seq,
             queue,
@@ -135,7 +138,7 @@ mod tests {
     use super::*;
 
     fn info() -> MsgInfo {
-        MsgInfo::new(MsgId(1), ProducerId(1), 1, 0)
+        MsgInfo::new(MsgId(1), Node::PRODUCER, ProducerId(1), 1, 0)
     }
 
     #[test]

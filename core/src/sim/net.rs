@@ -11,11 +11,14 @@ use crate::ids::{MsgId, Node};
 use crate::log::Record;
 use crate::view::{EnvelopeKind, EnvelopeView, SendStatus, Wire, WireWhat};
 
+use super::clients::Session;
+
 /// What a consumer is working on: a consume-queue offset or a retry copy (by its record's
 /// position in the broker's log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Item {
-    Main(u64),
+    /// A message at `offset` of topic queue `queue`.
+    Main(u32, u64),
     Retry(usize),
 }
 
@@ -25,6 +28,7 @@ pub(crate) enum Payload {
         msg: MsgId,
         attempt: u32,
         oneway: bool,
+        queue: u32,
     },
     Response {
         msg: MsgId,
@@ -52,10 +56,14 @@ pub(crate) enum Payload {
     },
     /// The consumer's offset store reporting to the broker: the offset (lowest still in
     /// flight) and the retry copies it finished. `epoch` is the pull session it belongs to.
+    /// The offset store's report: per queue it owns, the pull session and the offset; the
+    /// retry copies finished, under the retry session.
     Commit {
-        epoch: u32,
-        offset: Option<u64>,
+        offsets: Vec<(u32, u32, u64)>,
+        retry_epoch: Option<u32>,
         retry_done: Vec<(usize, MsgId)>,
+        /// The consumer gave these sessions up in a rebalance: the master stops serving them.
+        closing: Vec<Session>,
     },
     /// `sendMessageBack`: a failed message goes back for retry number `reconsume`.
     SendBack {

@@ -18,6 +18,7 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
                             Action::Presenter => Some(app.prefs.presenter),
                             Action::ToggleSettings => Some(app.prefs.show_settings),
                             Action::ToggleLedger => Some(app.prefs.show_ledger),
+                            Action::ToggleSequence => Some(app.prefs.show_sequence),
                             Action::Theme => Some(!app.prefs.dark),
                             _ => None,
                         };

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod help;
 pub mod ledger;
+pub mod sequence;
 pub mod stages;
 pub mod status;
 pub mod theme;
@@ -63,9 +64,11 @@ pub fn render(ui: &Ui, frame: &mut Frame) {
     ])
     .areas(area);
 
+    let main = Rect { height: top.height + legend_area.height + bottom.height, ..top };
     if let Some(drill) = &ui.drill {
-        let main = Rect { height: top.height + legend_area.height + bottom.height, ..top };
         crate::drill::render(ui, drill, frame, main);
+    } else if let Some(pane) = &ui.sequence {
+        sequence::render(ui, pane, frame, main);
     } else {
         stages::render(ui, frame, top);
         if legend {
