@@ -64,22 +64,49 @@ fn a_crowded_world_draws_every_box_queue_and_link() {
     }
 }
 
-#[test]
-fn after_a_promotion_the_produce_link_targets_the_promoted_replica() {
+/// The whole lab after `script`, on in-memory storage.
+fn lab_after(script: &str, size: [f32; 2]) -> Harness<'static, LabApp> {
     let options = GuiOptions {
         session: SessionConfig { storage: StorageKind::Mem, ..SessionConfig::default() },
-        script: Some(
-            "set broker.replication sync; send 2; run; crash broker; promote replica; send 1; run 3"
-                .to_owned(),
-        ),
+        script: Some(script.to_owned()),
         ..GuiOptions::default()
     };
     let app = LabApp::new(&options).expect("the lab starts");
     let mut harness = Harness::builder()
-        .with_size([1280.0, 720.0])
+        .with_size(size)
         .with_context_setup(fonts::install)
         .build_ui_state(|ui, app: &mut LabApp| app.ui(ui), app);
     harness.run();
+    harness
+}
+
+#[test]
+fn a_session_with_two_producers_and_two_consumers_draws_a_box_per_node() {
+    for size in [[1280.0, 720.0], [1024.0, 768.0]] {
+        let harness = lab_after("set cluster.producers 2; set cluster.consumers 2; send 4; step 12", size);
+        let view = harness.state().view().clone();
+        let t = &view.topology;
+        assert_eq!((t.producers.len(), t.brokers.len(), t.consumers.len()), (2, 2, 2));
+        for nv in &view.nodes {
+            harness.get_by_label(&diagram::node_label(nv, Lang::En));
+        }
+        for link in &t.links {
+            harness.get_by_label(&diagram::link_label(link.from, link.to, link.kind, Lang::En));
+        }
+        // Each node's faults are offered in its box: a row of buttons, or one menu in a short box.
+        for node in t.producers.iter().chain(&t.brokers).chain(&t.consumers) {
+            let offered = ["Crash", "Faults"]
+                .iter()
+                .any(|verb| harness.query_by_label(&format!("{verb} {node}")).is_some());
+            assert!(offered, "no faults offered for {node} at {size:?}");
+        }
+    }
+}
+
+#[test]
+fn after_a_promotion_the_produce_link_targets_the_promoted_replica() {
+    let script = "set broker.replication sync; send 2; run; crash broker; promote replica; send 1; run 3";
+    let harness = lab_after(script, [1280.0, 720.0]);
     harness.get_by_label("link producer → replica (produce)");
     harness.get_by_label("link replica → consumer (consume)");
     assert!(

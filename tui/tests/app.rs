@@ -255,14 +255,58 @@ fn a_promotion_at_120x40() {
     insta::assert_snapshot!(screen(&promoted(), 120, 40));
 }
 
+/// A world of four producers, four consumers and eight queues, part-way through 40 messages.
+fn crowded() -> App {
+    let mut app = app();
+    keys(
+        &mut app,
+        ":set cluster.producers 4; set cluster.consumers 4; set topic.queues 8; send 40; step 80⏎",
+    );
+    app
+}
+
+#[test]
+fn a_crowded_world_draws_every_node_and_queue() {
+    let app = crowded();
+    let t = &app.ui.view.topology;
+    assert_eq!((t.producers.len(), t.consumers.len(), t.queues.len()), (4, 4, 8));
+    let text = screen(&app, 120, 40);
+    for node in t.producers.iter().chain(&t.brokers).chain(&t.consumers) {
+        assert!(text.contains(&format!("│{} ", node.name())), "{node} is not drawn:\n{text}");
+    }
+    for q in &t.queues {
+        let owner = q.owner.map_or("—", |o| o.name());
+        let entry = format!("q{} {}/{}→{owner}", q.id, q.stored, q.committed);
+        assert!(text.contains(&entry), "{entry} is not drawn:\n{text}");
+    }
+    // Each consumer's row lists the queues it owns.
+    for c in &t.consumers {
+        let owned: Vec<String> =
+            t.queues.iter().filter(|q| q.owner == Some(*c)).map(|q| q.id.to_string()).collect();
+        let row = text.lines().find(|l| l.contains(&format!("│{} ", c.name()))).expect("its row");
+        assert!(owned.is_empty() || row.contains(&format!("q{}", owned.join(","))), "{row}");
+    }
+}
+
+#[test]
+fn a_crowded_world_at_80x24() {
+    insta::assert_snapshot!(screen(&crowded(), 80, 24));
+}
+
+#[test]
+fn a_crowded_world_at_120x40() {
+    insta::assert_snapshot!(screen(&crowded(), 120, 40));
+}
+
 #[test]
 fn the_node_pickers_list_the_topology() {
     let mut app = app();
-    keys(&mut app, "x");
+    keys(&mut app, ":set cluster.producers 2; set cluster.consumers 3⏎x");
     let Some(Overlay::Menu(menu)) = &app.ui.overlay else { panic!("the crash menu is open") };
     let labels: Vec<&str> = menu.items.iter().map(|i| i.label.as_str()).collect();
     let t = &app.ui.view.topology;
     let nodes: Vec<_> = t.producers.iter().chain(&t.brokers).chain(&t.consumers).collect();
+    assert_eq!(labels.len(), 2 + 2 + 3, "{labels:?}");
     assert_eq!(labels.len(), nodes.len(), "{labels:?}");
     for (label, node) in labels.iter().zip(nodes) {
         assert!(label.starts_with(node.name()), "{label} for {node}");

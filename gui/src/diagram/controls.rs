@@ -1,7 +1,7 @@
 //! The fault buttons on each node of the topology and on the network: crash, restart, drop,
 //! partition, heal, fail next, promote. Each pushes a command; nothing here changes the world
-//! directly. A roomy box has a row of buttons under its name; a short one (several producers or
-//! consumers) has one menu beside its name with the same choices.
+//! directly. A roomy box has a row of buttons under its name; in a short one (several producers
+//! or consumers) the name itself is a menu with the same choices.
 
 use egui::{Rect, Ui, UiBuilder, pos2, vec2};
 use mqlab_core::command::{Command, CrashKind, DropKind};
@@ -109,14 +109,17 @@ fn button_controls(
     });
 }
 
-/// A short box: one menu at the right of its header with every action of the node.
+/// A short box: its name is a menu with every action of the node.
 fn menu_controls(ui: &mut Ui, node: Node, nv: &NodeView, r: Rect, lang: Lang, intents: &mut Vec<Intent>) {
     let strip =
-        Rect::from_min_max(pos2(r.left() + 6.0, r.top() + 2.0), pos2(r.right() - 6.0, r.top() + 22.0));
+        Rect::from_min_max(pos2(r.left() + 6.0, r.top() + 2.0), pos2(r.right() - 40.0, r.top() + 22.0));
     ui.scope_builder(UiBuilder::new().max_rect(strip), |ui| {
-        small_type(ui);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let menu = ui.menu_button(format!("{}…", T::Faults.get(lang)), |ui| {
+        ui.spacing_mut().button_padding = vec2(4.0, 1.0);
+        ui.horizontal(|ui| {
+            let name = egui::RichText::new(format!("{} …", super::node_name(node, lang))).strong();
+            let name =
+                if nv.up { name } else { name.color(super::color(mqlab_core::view::TokenState::Lost)) };
+            let menu = ui.menu_button(name, |ui| {
                 for kind in CrashKind::for_node(node) {
                     let text = format!("{} · {}", T::Crash.get(lang), crash_words(*kind).get(lang));
                     if ui.add_enabled(nv.up, egui::Button::new(text)).clicked() {
@@ -135,8 +138,9 @@ fn menu_controls(ui: &mut Ui, node: Node, nv: &NodeView, r: Rect, lang: Lang, in
                     intents.push(Intent::Command(command));
                 }
             });
-            let name = format!("{} {}", T::Faults.get(lang), node.name());
-            menu.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+            let label = format!("{} {}", T::Faults.get(lang), node.name());
+            menu.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+            menu.response.on_hover_text(T::Faults.get(lang));
         });
     });
 }

@@ -123,7 +123,9 @@ impl Layout {
     /// Whether a node's box is too short for a two-line header: its name and one fault menu
     /// then share a single line.
     pub fn compact(&self, node: Node) -> bool {
-        self.node(node).height() < self.full_header() * 2.2
+        // A broker's box is wide, so its body can be shorter than a client's.
+        let rows = if node.has_log() { 2.0 } else { 3.0 };
+        self.node(node).height() < self.full_header() * rows
     }
 
     /// The header height of a node's box.

@@ -202,44 +202,28 @@ fn node_box(
     }
     let title_color = if nv.up { text_color } else { color(TokenState::Lost) };
     let compact = layout.compact(node);
-    let title_font = if compact { &fonts.label } else { &fonts.big };
-    let title = painter.text(
-        r.left_top() + vec2(10.0, if compact { 3.0 } else { 6.0 }),
-        Align2::LEFT_TOP,
-        node_name(node, lang),
-        title_font.clone(),
+    let state = state_words(nv).get(lang);
+    painter.text(
+        r.right_top() + vec2(-10.0, 8.0),
+        Align2::RIGHT_TOP,
+        state,
+        fonts.small.clone(),
         title_color,
     );
-    // A broker's role beside its name (a failover changes it); the state at the right, or
-    // beside the role when the fault menu takes the right.
-    let mut after = title.right() + 8.0;
-    if node.has_log() {
-        let role = painter.text(
-            pos2(after, title.bottom() - 2.0),
-            Align2::LEFT_BOTTOM,
-            role_words(nv).get(lang),
-            fonts.small.clone(),
-            weak,
-        );
-        after = role.right() + 8.0;
-    }
-    let state = state_words(nv).get(lang);
-    if compact {
-        painter.text(
-            pos2(after, title.bottom() - 2.0),
-            Align2::LEFT_BOTTOM,
-            state,
-            fonts.small.clone(),
+    // A short box's name is its fault menu (drawn by `controls`); a roomy box's is a title,
+    // and a broker's role stands beside it (a failover changes it).
+    if !compact {
+        let title = painter.text(
+            r.left_top() + vec2(10.0, 6.0),
+            Align2::LEFT_TOP,
+            node_name(node, lang),
+            fonts.big.clone(),
             title_color,
         );
-    } else {
-        painter.text(
-            r.right_top() + vec2(-10.0, 8.0),
-            Align2::RIGHT_TOP,
-            state,
-            fonts.small.clone(),
-            title_color,
-        );
+        if node.has_log() {
+            let at = pos2(title.right() + 8.0, title.bottom() - 2.0);
+            painter.text(at, Align2::LEFT_BOTTOM, role_words(nv).get(lang), fonts.small.clone(), weak);
+        }
     }
     let unused = nv.role == "slave" && view.settings.broker_replication == Replication::None;
     let header = layout.header(node);
