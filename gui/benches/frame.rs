@@ -1,5 +1,5 @@
 //! Time to build and tessellate one frame of the desktop lab with 200 messages on screen while
-//! their tokens animate: everything the CPU does per frame before the GPU (or Mesa's software
+//! their tokens animate, and with 4 producers, 4 consumers, 8 queues and 500 messages: everything the CPU does per frame before the GPU (or Mesa's software
 //! renderer) rasterises it. The whole-frame figure on llvmpipe under Xvfb is measured with
 //! `MQLAB_GUI_STATS=1` (see gui/benches/RESULTS.md).
 
@@ -26,9 +26,14 @@ fn input(time: f64) -> egui::RawInput {
 }
 
 fn frame(c: &mut Criterion) {
-    for (name, script) in
-        [("frame_200_messages_animating", "send 200; step 300"), ("frame_empty_lab", "set net.latency_ms 5")]
-    {
+    for (name, script) in [
+        ("frame_200_messages_animating", "send 200; step 300"),
+        (
+            "frame_4p_4c_8q_500_messages_animating",
+            "set cluster.producers 4; set cluster.consumers 4; set topic.queues 8; send 500; step 700",
+        ),
+        ("frame_empty_lab", "set net.latency_ms 5"),
+    ] {
         let mut app = lab(script);
         let ctx = egui::Context::default();
         fonts::install(&ctx);

@@ -120,3 +120,14 @@ fn after_a_promotion_the_produce_link_targets_the_promoted_replica() {
     let produce: Vec<_> = view.topology.links.iter().filter(|l| l.kind == LinkKind::Produce).collect();
     assert!(produce.iter().all(|l| l.to == Node::REPLICA), "{produce:?}");
 }
+
+#[test]
+fn a_crowded_world_left_alone_asks_for_no_repaint() {
+    let mut harness = lab_after(
+        "set cluster.producers 4; set cluster.consumers 4; set topic.queues 8; send 500; step 700",
+        [1600.0, 1000.0],
+    );
+    harness.run();
+    let delay = harness.output().viewport_output.values().map(|v| v.repaint_delay).min().expect("a viewport");
+    assert!(delay > std::time::Duration::from_secs(3600), "idle repaint delay {delay:?}");
+}
