@@ -403,7 +403,7 @@ fn tokens(
     for (target, p) in targets.iter().zip(&placed) {
         let (id, slot) = target.key;
         let is_selected = selected == Some(id);
-        let message = view.message(id);
+        let message = scene::message(view, id);
         if slot == Slot::Lost || message.is_some_and(|m| m.fate == Fate::Lost) {
             cross(painter, p.pos, p.radius, color(TokenState::Lost), is_selected.then_some(ring));
         } else {
@@ -431,15 +431,18 @@ fn tokens(
         }
         let hit = Rect::from_center_size(p.pos, Vec2::splat(p.radius * 2.0));
         let response = ui.interact(hit, ui.scope_id().with(("token", id.0, slot)), Sense::click());
-        let label = token_label(view, id, slot, lang);
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
-        if response.hovered() {
-            outcome.hovered = Some(id);
-        }
+        // The label is made only when asked for (a screen reader, a test, the tooltip): a frame
+        // can hold a thousand tokens.
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Button, true, token_label(view, id, slot, lang))
+        });
         if response.clicked() {
             intents.push(Intent::Select(id));
         }
-        response.on_hover_text(label);
+        if response.hovered() {
+            outcome.hovered = Some(id);
+            response.on_hover_text(token_label(view, id, slot, lang));
+        }
     }
     outcome
 }
@@ -487,7 +490,7 @@ fn area_label(slot: Slot, view: &View, lang: Lang) -> String {
 
 /// The accessible name and tooltip of a token: "m3 · q1 · replica page cache · pending".
 fn token_label(view: &View, id: MsgId, slot: Slot, lang: Lang) -> String {
-    let Some(m) = view.message(id) else { return id.to_string() };
+    let Some(m) = scene::message(view, id) else { return id.to_string() };
     let place = |p: Place| p.describe(lang);
     let at = match slot {
         Slot::ProducerMemory(n) => place(Place::ProducerMemory(n)),

@@ -158,6 +158,16 @@ fn lost_slot(view: &View, message: &MessageView) -> Slot {
     }
 }
 
+/// A message of the view by its id, found at once where the ids run 1, 2, 3 … (as the ledger
+/// numbers them) and searched for otherwise: the diagram looks one up per token per frame.
+pub fn message(view: &View, id: MsgId) -> Option<&MessageView> {
+    let at = usize::try_from(id.0).ok().and_then(|i| i.checked_sub(1)).and_then(|i| view.messages.get(i));
+    match at {
+        Some(m) if m.id == id => Some(m),
+        _ => view.message(id),
+    }
+}
+
 /// One token to draw: its identity, its target and how it looks.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -189,7 +199,7 @@ pub fn scene(view: &View, layout: &Layout) -> Vec<Target> {
         let cells = grid(area, ids.len());
         for ((id, lost), (pos, radius)) in ids.iter().zip(cells) {
             let key = (*id, if *lost { Slot::Lost } else { *slot });
-            let Some(m) = view.message(*id) else { continue };
+            let Some(m) = message(view, *id) else { continue };
             targets.push(Target { key, pos, radius, color: slot_color(key.1, m, view) });
         }
     }
@@ -212,7 +222,7 @@ pub fn scene(view: &View, layout: &Layout) -> Vec<Target> {
                 d -= gap;
             }
             used.push(d);
-            let Some(m) = view.message(*id) else { continue };
+            let Some(m) = message(view, *id) else { continue };
             let pos = a + dir * d.max(0.0);
             let slot = Slot::Link(env.kind);
             targets.push(Target { key: (*id, slot), pos, radius: token, color: slot_color(slot, m, view) });
