@@ -275,7 +275,8 @@ fn node_box(
     let response = ui.interact(r, ui.scope_id().with(("node", node)), Sense::hover());
     let label = node_label(nv, lang);
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, &label));
-    if !note.is_empty() {
+    // A short box has no room for its note below it: the pointer shows it.
+    if compact && !note.is_empty() {
         response.on_hover_text(format!("{label}\n{note}"));
     }
 }
