@@ -44,8 +44,9 @@ impl World {
         if let Some(pull) = self.cm(consumer).pulls.get_mut(&session) {
             pull.pending = Some(from);
         }
-        let life = self.c(consumer).life;
-        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { consumer, life });
+        let token = self.new_epoch();
+        self.cm(consumer).rejoin_token = token;
+        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { consumer, token });
     }
 
     pub(super) fn pull_timeout(&mut self, consumer: Node, epoch: u32) -> Out {
