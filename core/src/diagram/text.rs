@@ -1,10 +1,14 @@
 //! The diagram as text: lanes as columns, one line per row.
 //!
 //! ```text
-//! step  time  producer      broker        replica       consumer
-//!    6  5 ms  │──request m1─▶│             │             │
-//!             │             │──delivery m1───────────✗  │          dropped: partitioned
-//!   15 20 ms  │             ×             │             │          broker crashed (power)
+//! step  time    producer      broker      replica      consumer
+//!    2  0 ms       │            │            │            ⊘       ⊘ consumer partitioned
+//!    5  5 ms       │─req m1────▶│            │            │
+//!    6 10 ms       │◀─resp m1───│            │            │
+//!    7 10 ms       │            │─delivery m1───✗         │       dropped: partitioned
+//!    8 50 ms       │            ×            │            │       × broker crashed (power)
+//!    9 50 ms       │            ↻            │            │       ↻ broker restarted
+//!   10 50 ms       │┈┈┈┈┈┈┈┈┈┈┈┈│┈┈┈┈┈┈┈┈┈┈┈┈│┈┈┈┈┈┈┈┈┈┈┈┈│       ≈ network healed
 //! ```
 //!
 //! The step and virtual time stand at the left (once per step), node names head their lanes,
