@@ -396,6 +396,16 @@ impl World {
             Node::Consumer(i) => usize::from(i) < self.consumers.len(),
         }
     }
+    /// "offset 3", or "queue 1 offset 3" when the topic has several queues.
+    fn at_offset(&self, queue: u32, offset: u64, zh: bool) -> String {
+        match (self.settings.topic_queues, zh) {
+            (1, false) => format!("offset {offset}"),
+            (1, true) => format!("位点 {offset}"),
+            (_, false) => format!("queue {queue} offset {offset}"),
+            (_, true) => format!("队列 {queue} 位点 {offset}"),
+        }
+    }
+
     /// ", queue 2" when the topic has several queues (nothing when it has one).
     fn queue_label(&self, queue: u32, zh: bool) -> String {
         match (self.settings.topic_queues, zh) {
