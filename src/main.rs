@@ -50,6 +50,9 @@ enum Cmd {
         /// Start in presenter mode (large text, for a projector).
         #[arg(long)]
         presenter: bool,
+        /// Open the sequence diagram panel at start (F6 toggles it).
+        #[arg(long)]
+        sequence: bool,
         /// Render a few frames, save a PNG of the window here, and quit (for tests and docs).
         #[arg(long, value_name = "PNG")]
         screenshot: Option<PathBuf>,
@@ -246,7 +249,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Cmd::Tui { front }) => {
             tui(config(cli.world.seed, Settings::default()), &merge(&cli.front, front))
         }
-        Some(Cmd::Gui { front, presenter, screenshot, script }) => {
+        Some(Cmd::Gui { front, presenter, sequence, screenshot, script }) => {
             let front = merge(&cli.front, front);
             let lesson = find_lesson(front.lesson.as_deref())?;
             if let Some(script) = &script {
@@ -257,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 lesson,
                 lang: front.lang.into(),
                 presenter,
+                sequence,
                 screenshot,
                 script,
             };

@@ -11,15 +11,16 @@ pub fn render(session: &Session) -> String {
     let _ = writeln!(out, "ledger");
     let _ = writeln!(
         out,
-        "  {:<6} {:<4} {:>4}  {:<20} {:<14} {:<28} {:>7}  detected",
-        "id", "prod", "seq", "status", "fate", "cause", "effects"
+        "  {:<6} {:<4} {:>5} {:>4}  {:<20} {:<14} {:<28} {:>7}  detected",
+        "id", "prod", "queue", "seq", "status", "fate", "cause", "effects"
     );
     for m in &report.messages {
         let _ = writeln!(
             out,
-            "  {:<6} {:<4} {:>4}  {:<20} {:<14} {:<28} {:>7}  {}",
+            "  {:<6} {:<4} {:>5} {:>4}  {:<20} {:<14} {:<28} {:>7}  {}",
             m.id.to_string(),
             m.producer.to_string(),
+            m.queue,
             m.seq,
             m.status.map_or("-", |s| s.name()),
             m.fate.name(),

@@ -186,7 +186,12 @@ impl LabApp {
         let mut session = Session::new(options.session.clone()).map_err(|e| e.to_string())?;
         session.set_language(options.lang).map_err(|e| e.to_string())?;
         let view = session.view();
-        let prefs = Prefs { zh: options.lang == Lang::Zh, presenter: options.presenter, ..Prefs::default() };
+        let prefs = Prefs {
+            zh: options.lang == Lang::Zh,
+            presenter: options.presenter,
+            show_sequence: options.sequence,
+            ..Prefs::default()
+        };
         let mut app = Self {
             prefs,
             config: options.session.clone(),
@@ -228,6 +233,9 @@ impl LabApp {
         }
         if options.presenter {
             prefs.presenter = true;
+        }
+        if options.sequence {
+            prefs.show_sequence = true;
         }
         prefs.zoom = prefs.zoom.clamp(ZOOM_MIN, ZOOM_MAX);
         prefs.speed = prefs.speed.min(SPEEDS.len() - 1);

@@ -38,6 +38,8 @@ pub struct GuiOptions {
     pub lang: Lang,
     /// Start in presenter mode.
     pub presenter: bool,
+    /// Open the sequence diagram panel at start.
+    pub sequence: bool,
     /// Save a PNG of the window after the first frames, then quit.
     pub screenshot: Option<PathBuf>,
     /// Commands applied before the window opens.

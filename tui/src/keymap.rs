@@ -177,6 +177,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(Lab, Keys::One(ch('-')), Action::Slower, T::KeySlower, None),
     bind(Lab, Keys::One(ch('b')), Action::Back, T::KeyBack, Some(T::HintBack)),
     bind(Lab, Keys::One(ch('e')), Action::RunToEnd, T::KeyRun, Some(T::HintRun)),
+    bind(Lab, Keys::One(ch('S')), Action::Sequence, T::KeySequence, Some(T::HintSequence)),
     bind(Lab, Keys::One(ch('x')), Action::CrashMenu, T::KeyCrash, Some(T::HintCrash)),
     bind(Lab, Keys::One(ch('u')), Action::RestartMenu, T::KeyRestart, None),
     bind(Lab, Keys::One(ch('d')), Action::DropMenu, T::KeyDrop, None),
@@ -203,7 +204,6 @@ pub const KEYMAP: &[Binding] = &[
     bind(Lab, Keys::One(ch('l')), Action::Lessons, T::KeyLessons, Some(T::HintLessons)),
     bind(Lab, Keys::One(ch('D')), Action::Drill, T::KeyDrill, Some(T::HintDrill)),
     bind(Lab, Keys::One(ch('I')), Action::Cards, T::KeyCards, None),
-    bind(Lab, Keys::One(ch('S')), Action::Sequence, T::KeySequence, Some(T::HintSequence)),
     bind(Lab, Keys::One(ch('q')), Action::Quit, T::KeyQuit, Some(T::HintQuit)),
     bind(
         Sq,

@@ -112,3 +112,26 @@ fn the_selected_message_s_arrows_stand_out() {
     assert!(highlighted.len() >= 3, "{highlighted:#?}");
     assert!(highlighted.iter().all(|l| l.contains("m2")), "{highlighted:#?}");
 }
+
+#[test]
+fn help_and_the_status_bar_name_the_key_in_both_languages() {
+    for (lang, section, what) in [
+        (Lang::En, "Sequence diagram", "sequence diagram: a lane per node"),
+        (Lang::Zh, "时序图", "时序图：每个节点一条泳道"),
+    ] {
+        let app = app(lang);
+        let help: Vec<String> = mqlab_tui::widgets::help::lines(&app.ui)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert!(help.iter().any(|l| l == section), "{lang:?}: no section {section}");
+        assert!(
+            help.iter().any(|l| l.trim_start().starts_with('S') && l.contains(what)),
+            "{lang:?}: {help:#?}"
+        );
+        let hint = if lang == Lang::En { "S diagram" } else { "S 时序图" };
+        // At 120 columns; at 80 the bar keeps the first hints (send, step, play, back, run).
+        let bar = screen(&app, 120, 40);
+        assert!(bar.contains(hint), "{lang:?}: the status bar offers {hint}:\n{bar}");
+    }
+}

@@ -18,17 +18,18 @@
 //! partition comes after the partition, a delivery lost to a crash after the crash.
 //!
 //! **Pairing without walking the trace.** Each envelope's `Sent` and its end carry the same
-//! envelope id ([`Wire::env`]). To pair them, the builder searches from the end back to the send,
-//! and from a send forward to its end, stopping at the envelope's flight time (ids are handed out
-//! in send order, and an envelope ends exactly when it is due). So building the rows of a window
-//! of events costs the window plus one network latency's worth of events on either side, whether
-//! the trace holds a hundred events or a million: [`Diagram::window`] and [`Diagram::last_rows`]
-//! are what the labs call on every frame.
+//! envelope id ([`crate::view::Wire::env`]). Building the rows of a window of events takes one
+//! pass over the window and two short passes outside it: back to the sends of the envelopes that
+//! ended in the window (ids are handed out in send order, so it stops at the first older send),
+//! and forward to the ends of those sent in it (an envelope ends exactly when it is due, so it
+//! stops after the latest due time). The cost is the window plus about one network latency's
+//! worth of events on either side, whether the trace holds a hundred events or a million:
+//! [`Diagram::window`] and [`Diagram::last_rows`] are what the labs call on every frame.
 
 pub mod mermaid;
 pub mod text;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use crate::command::CrashKind;
@@ -140,24 +141,39 @@ impl Diagram {
     /// read only to pair envelopes that cross the window's edges.
     pub fn window(trace: &[Event], topology: &Topology, events: Range<usize>) -> Diagram {
         let end = events.end.min(trace.len());
-        let rows = (events.start.min(end)..end).flat_map(|i| rows_at(trace, i)).collect();
-        Self::with_lanes(rows, topology)
+        Self::with_lanes(rows_between(trace, events.start.min(end), end), topology)
     }
 
     /// The last `count` rows of the events before `until` (an index into `trace`; the trace's
     /// length for the newest): what a lab shows around its current step. It reads back only as
-    /// many events as those rows need.
+    /// many events as those rows need: a quick count of the rows each event may add picks the
+    /// window, which grows only if some of them were not rows after all.
     pub fn last_rows(trace: &[Event], topology: &Topology, until: usize, count: usize) -> Diagram {
-        let mut blocks: Vec<Vec<Row>> = Vec::new();
-        let mut found = 0;
-        let mut i = until.min(trace.len());
-        while found < count && i > 0 {
-            i -= 1;
-            let rows = rows_at(trace, i);
-            found += rows.len();
-            blocks.push(rows);
+        let until = until.min(trace.len());
+        // A send is a row only while in flight at the trace's end.
+        let last_ms = trace.last().map_or(0, |e| e.at_ms);
+        let may_add = |e: &Event| {
+            usize::from(e.mark.is_some())
+                + e.wire
+                    .iter()
+                    .filter(|w| !matches!(w.what, WireWhat::Sent { arrives_ms } if arrives_ms < last_ms))
+                    .count()
+        };
+        let mut lo = until;
+        let mut rows = Vec::new();
+        let mut wanted = count;
+        while lo > 0 {
+            let mut found = 0;
+            while lo > 0 && found < wanted {
+                lo -= 1;
+                found += may_add(&trace[lo]);
+            }
+            rows = rows_between(trace, lo, until);
+            if rows.len() >= count {
+                break;
+            }
+            wanted = count - rows.len();
         }
-        let mut rows: Vec<Row> = blocks.into_iter().rev().flatten().collect();
         rows.drain(..rows.len().saturating_sub(count));
         Self::with_lanes(rows, topology)
     }
@@ -192,77 +208,128 @@ impl Diagram {
     }
 }
 
-/// The rows event `index` of `trace` adds: its life mark, then each envelope that ended there,
-/// and each it sent that is still in flight at the trace's end.
-pub fn rows_at(trace: &[Event], index: usize) -> Vec<Row> {
-    let Some(event) = trace.get(index) else { return Vec::new() };
-    let mut rows = Vec::new();
-    if let Some(mark) = event.mark {
-        rows.push(Row {
-            step: event.step,
-            at_ms: event.at_ms,
-            kind: RowKind::Mark(mark),
-            messages: event.messages.clone(),
-        });
-    }
-    for wire in &event.wire {
-        let (end, sent) = match wire.what {
-            WireWhat::Sent { arrives_ms } => {
-                if ends_after(trace, index, wire.env, arrives_ms) {
-                    continue;
+/// The rows of the events at `lo..hi` of `trace`, in order: each event's life mark, then each
+/// envelope that ended there, and each it sent that is still in flight at the trace's end.
+///
+/// Pairing takes one pass over the window and at most two short passes outside it: back from
+/// `lo` to the sends of the envelopes that ended in the window (ids are handed out in send order,
+/// so it stops at the first send older than all of them), and forward from `hi` to the ends of
+/// those sent in the window (an envelope ends when it is due, so it stops after the latest due
+/// time).
+fn rows_between(trace: &[Event], lo: usize, hi: usize) -> Vec<Row> {
+    // Rows in order; a send's row is kept only if its envelope turns out to be still in flight.
+    let mut rows: Vec<Option<Row>> = Vec::new();
+    // Envelopes sent in the window and not ended in it: their row, and when they are due.
+    let mut open: HashMap<u64, (usize, u64)> = HashMap::new();
+    // Envelopes sent in the window: where they left.
+    let mut sent_here: HashMap<u64, Departure> = HashMap::new();
+    // Rows of envelopes that ended in the window but left before it.
+    let mut unsent: HashMap<u64, usize> = HashMap::new();
+    for event in &trace[lo..hi] {
+        let here = Departure { step: event.step, at_ms: event.at_ms };
+        if let Some(mark) = event.mark {
+            let kind = RowKind::Mark(mark);
+            rows.push(Some(Row {
+                step: event.step,
+                at_ms: event.at_ms,
+                kind,
+                messages: event.messages.clone(),
+            }));
+        }
+        for wire in &event.wire {
+            let end = match wire.what {
+                WireWhat::Sent { arrives_ms } => {
+                    open.insert(wire.env, (rows.len(), arrives_ms));
+                    sent_here.insert(wire.env, here);
+                    End::InFlight { arrives_ms }
                 }
-                (End::InFlight { arrives_ms }, Some(Departure { step: event.step, at_ms: event.at_ms }))
-            }
-            WireWhat::Arrived => (End::Arrived, departure(trace, index, wire.env)),
-            WireWhat::Dropped { partitioned } => {
-                (End::Dropped { partitioned }, departure(trace, index, wire.env))
-            }
-            WireWhat::Lost => (End::Lost, departure(trace, index, wire.env)),
-        };
-        let arrow = Arrow {
-            env: wire.env,
-            kind: wire.kind,
-            from: wire.from,
-            to: wire.to,
-            messages: wire.messages.clone(),
-            sent,
-            end,
-        };
-        rows.push(Row {
-            step: event.step,
-            at_ms: event.at_ms,
-            messages: wire.messages.clone(),
-            kind: RowKind::Arrow(arrow),
-        });
+                WireWhat::Arrived => End::Arrived,
+                WireWhat::Dropped { partitioned } => End::Dropped { partitioned },
+                WireWhat::Lost => End::Lost,
+            };
+            let sent = match end {
+                End::InFlight { .. } => Some(here),
+                _ => {
+                    if let Some((row, _)) = open.remove(&wire.env) {
+                        rows[row] = None;
+                    }
+                    let sent = sent_here.get(&wire.env).copied();
+                    if sent.is_none() {
+                        unsent.insert(wire.env, rows.len());
+                    }
+                    sent
+                }
+            };
+            let arrow = Arrow {
+                env: wire.env,
+                kind: wire.kind,
+                from: wire.from,
+                to: wire.to,
+                messages: wire.messages.clone(),
+                sent,
+                end,
+            };
+            let kind = RowKind::Arrow(arrow);
+            rows.push(Some(Row {
+                step: event.step,
+                at_ms: event.at_ms,
+                messages: wire.messages.clone(),
+                kind,
+            }));
+        }
     }
-    rows
+    for (env, departure) in departures(&trace[..lo], unsent.keys().copied().collect()) {
+        if let Some(Some(Row { kind: RowKind::Arrow(arrow), .. })) =
+            unsent.get(&env).map(|&row| &mut rows[row])
+        {
+            arrow.sent = Some(departure);
+        }
+    }
+    for env in ended(&trace[hi..], &open) {
+        if let Some(&(row, _)) = open.get(&env) {
+            rows[row] = None;
+        }
+    }
+    rows.into_iter().flatten().collect()
 }
 
-/// Whether envelope `env`, sent at event `index`, ends later in the trace. Its end is due at
-/// `arrives_ms`, so the search stops at the first event after that time.
-fn ends_after(trace: &[Event], index: usize, env: u64, arrives_ms: u64) -> bool {
-    trace[index + 1..]
-        .iter()
-        .take_while(|e| e.at_ms <= arrives_ms)
-        .any(|e| e.wire.iter().any(|w| w.env == env && !matches!(w.what, WireWhat::Sent { .. })))
-}
-
-/// The event that sent envelope `env`, which ended at event `index`. Ids are handed out in send
-/// order, so the search stops at the first send of an older envelope.
-fn departure(trace: &[Event], index: usize, env: u64) -> Option<Departure> {
-    for event in trace[..index].iter().rev() {
+/// Where the envelopes `wanted` left, searching `before` backwards: ids are handed out in send
+/// order, so the search stops at the first send older than all of them.
+fn departures(before: &[Event], mut wanted: HashSet<u64>) -> Vec<(u64, Departure)> {
+    let mut found = Vec::new();
+    let Some(&oldest) = wanted.iter().min() else { return found };
+    for event in before.iter().rev() {
         for wire in event.wire.iter().rev() {
-            if let WireWhat::Sent { .. } = wire.what {
-                if wire.env == env {
-                    return Some(Departure { step: event.step, at_ms: event.at_ms });
-                }
-                if wire.env < env {
-                    return None;
-                }
+            if !matches!(wire.what, WireWhat::Sent { .. }) {
+                continue;
+            }
+            if wanted.remove(&wire.env) {
+                found.push((wire.env, Departure { step: event.step, at_ms: event.at_ms }));
+            }
+            if wire.env <= oldest || wanted.is_empty() {
+                return found;
             }
         }
     }
-    None
+    found
+}
+
+/// Which of the envelopes `open` (each with when it is due) end in `after`: the search stops
+/// after the latest due time.
+fn ended(after: &[Event], open: &HashMap<u64, (usize, u64)>) -> Vec<u64> {
+    let mut found = Vec::new();
+    let Some(latest) = open.values().map(|&(_, due)| due).max() else { return found };
+    for event in after.iter().take_while(|e| e.at_ms <= latest) {
+        for wire in &event.wire {
+            if !matches!(wire.what, WireWhat::Sent { .. }) && open.contains_key(&wire.env) {
+                found.push(wire.env);
+            }
+        }
+        if found.len() == open.len() {
+            break;
+        }
+    }
+    found
 }
 
 /// The node a mark is drawn on (`None`: the whole network).

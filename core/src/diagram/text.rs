@@ -1,10 +1,14 @@
 //! The diagram as text: lanes as columns, one line per row.
 //!
 //! ```text
-//! step  time  producer      broker        replica       consumer
-//!    6  5 ms  │──request m1─▶│             │             │
-//!             │             │──delivery m1───────────✗  │          dropped: partitioned
-//!   15 20 ms  │             ×             │             │          broker crashed (power)
+//! step  time    producer      broker      replica      consumer
+//!    2  0 ms       │            │            │            ⊘       ⊘ consumer partitioned
+//!    5  5 ms       │─req m1────▶│            │            │
+//!    6 10 ms       │◀─resp m1───│            │            │
+//!    7 10 ms       │            │─delivery m1───✗         │       dropped: partitioned
+//!    8 50 ms       │            ×            │            │       × broker crashed (power)
+//!    9 50 ms       │            ↻            │            │       ↻ broker restarted
+//!   10 50 ms       │┈┈┈┈┈┈┈┈┈┈┈┈│┈┈┈┈┈┈┈┈┈┈┈┈│┈┈┈┈┈┈┈┈┈┈┈┈│       ≈ network healed
 //! ```
 //!
 //! The step and virtual time stand at the left (once per step), node names head their lanes,
@@ -77,6 +81,10 @@ const LANE_MAX: usize = 22;
 /// and the most it asks for.
 const NOTES_MIN: usize = 12;
 const NOTES_MAX: usize = 34;
+/// The notes' width on a narrow screen: enough for `broker crashed (power)`.
+const NOTES_NARROW: usize = 22;
+/// The lane width below which the notes are narrowed.
+const LANE_COMFORT: usize = 11;
 
 /// Where things go across the width.
 #[derive(Debug, Clone, Copy)]
@@ -96,21 +104,22 @@ impl Geometry {
         let time_w =
             diagram.rows.iter().map(|r| digits(r.at_ms) + 3).max().unwrap_or(1).max(text_width(time_title));
         let lanes = diagram.lanes.len().max(1);
-        let gutter = step_w + 1 + time_w + 2;
-        // The notes column asks for its longest note (within bounds); the lanes share the rest.
-        let notes = diagram
-            .rows
-            .iter()
-            .map(|row| note_width(row, lang))
-            .max()
-            .unwrap_or(0)
-            .clamp(NOTES_MIN, NOTES_MAX);
-        let lane_w = (width.saturating_sub(gutter + notes + 1) / lanes).clamp(LANE_MIN, LANE_MAX);
+        let gutter = step_w + 1 + time_w + 1;
+        // The notes column asks for its longest note (within bounds) and the lanes share the
+        // rest; on a narrow screen the notes give up their longest words first, so that the
+        // lanes keep room for a label such as `resp m1`.
+        let needed = diagram.rows.iter().map(|row| note_width(row, lang)).max().unwrap_or(0);
+        let lane_for = |notes: usize| width.saturating_sub(gutter + notes + 1) / lanes;
+        let mut lane_w = lane_for(needed.clamp(NOTES_MIN, NOTES_MAX));
+        if lane_w < LANE_COMFORT {
+            lane_w = lane_for(needed.clamp(NOTES_MIN, NOTES_NARROW));
+        }
+        let lane_w = lane_w.clamp(LANE_MIN, LANE_MAX);
         Geometry { width, step_w, time_w, lane_w, lanes }
     }
 
     fn gutter(&self) -> usize {
-        self.step_w + 1 + self.time_w + 2
+        self.step_w + 1 + self.time_w + 1
     }
 
     /// The column of lane `i`'s lifeline.

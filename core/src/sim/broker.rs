@@ -219,6 +219,9 @@ pub(crate) struct Broker {
     /// The first pull-session epoch issued since this broker last started (or became master):
     /// commits under older sessions refer to offsets of a log it may no longer have.
     pub epoch_floor: u32,
+    /// Consumers of the group gone silent (power loss, partition), each with the token of the
+    /// expiry timer that silence set.
+    pub silences: BTreeMap<Node, u32>,
     /// Retry copies on the delay ladder, by their record's position in `index`.
     pub retry: BTreeMap<usize, RetryEntry>,
     /// Why records the next recovery cuts are gone, when the log cannot tell (a session resumed
@@ -272,6 +275,7 @@ impl Broker {
             group: BTreeSet::new(),
             retry_sessions: BTreeMap::new(),
             epoch_floor: 0,
+            silences: BTreeMap::new(),
             retry: BTreeMap::new(),
             cut_cause: None,
         };
@@ -418,6 +422,7 @@ impl Broker {
         self.ha_silent_since = None;
         self.persist_tick = false;
         self.group.clear();
+        self.silences.clear();
         // The consumers' pull sessions ended with the process: nothing sent under them counts.
         self.retry_sessions.clear();
         for q in &mut self.queues {

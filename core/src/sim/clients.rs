@@ -192,6 +192,9 @@ pub(crate) struct Consumer {
     pub persist_tick: bool,
     /// The group as its last rebalance saw it.
     pub members: BTreeSet<Node>,
+    /// The latest pull request's and rebalance notice's timers (older ones are stale).
+    pub rejoin_token: u32,
+    pub rebalance_token: u32,
 }
 
 impl Consumer {
@@ -207,6 +210,8 @@ impl Consumer {
             retry_done: BTreeSet::new(),
             persist_tick: false,
             members: BTreeSet::new(),
+            rejoin_token: 0,
+            rebalance_token: 0,
         }
     }
 

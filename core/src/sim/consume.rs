@@ -44,8 +44,9 @@ impl World {
         if let Some(pull) = self.cm(consumer).pulls.get_mut(&session) {
             pull.pending = Some(from);
         }
-        let life = self.c(consumer).life;
-        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { consumer, life });
+        let token = self.new_epoch();
+        self.cm(consumer).rejoin_token = token;
+        self.schedule(self.now + self.settings.net_latency_ms, Due::Rejoin { consumer, token });
     }
 
     pub(super) fn pull_timeout(&mut self, consumer: Node, epoch: u32) -> Out {
@@ -437,11 +438,11 @@ impl World {
             };
             text.push(match (w.item, owned, offset) {
                 (Item::Main(q, _), Some(_), Some(o)) => {
-                    let (ql, ql_zh) = (self.queue_label(q, false), self.queue_label(q, true));
+                    let (at, at_zh) = (self.at_offset(q, o, false), self.at_offset(q, o, true));
                     said!(
                         z,
-                        "; CONSUME_SUCCESS: offset {o}{ql} in the offset store (memory)",
-                        "；CONSUME_SUCCESS：位点 {o}{ql_zh} 记入位点存储（内存）"
+                        "; CONSUME_SUCCESS: {at} in the offset store (memory)",
+                        "；CONSUME_SUCCESS：{at_zh} 记入位点存储（内存）"
                     )
                 }
                 (Item::Main(q, _), None, _) => {

@@ -142,7 +142,6 @@ impl World {
                 c.retry_done.clear();
                 c.sendbacks.clear();
                 c.persist_tick = false;
-                let life = c.life;
                 let work: Vec<Work> = std::mem::take(&mut c.work).into_values().collect();
                 let master = self.master;
                 // Its pulls stop at once. A killed process closes its sockets, so the master
@@ -154,12 +153,7 @@ impl World {
                     if kind == CrashKind::Process {
                         gone = self.unregister(node);
                     } else {
-                        let at = next_grid(self.now + CHANNEL_EXPIRED_MS, CLIENT_SCAN_MS);
-                        let broker_life = self.b(master).life;
-                        self.schedule(
-                            at,
-                            Due::ConsumerExpired { broker: master, broker_life, consumer: node, life },
-                        );
+                        self.start_silence(node);
                     }
                 }
                 let mut lost = Vec::new();
@@ -412,9 +406,27 @@ impl World {
                 "partition {node}：{node} 已经被隔离；`heal` 可以恢复"
             ));
         }
+        if !self.has_node(node) {
+            return Err(self.no_such_node("partition", node));
+        }
         self.net.partition(node);
         if matches!(node, Node::BROKER | Node::REPLICA) {
             self.ha_silent();
+        }
+        // Consumers the master no longer hears from: their channels expire in 120 s unless
+        // the partition heals first.
+        let master = self.master;
+        if self.node_up(master) {
+            let silent: Vec<Node> = self
+                .b(master)
+                .group
+                .iter()
+                .copied()
+                .filter(|c| !self.net.connected(*c, master) && !self.b(master).silences.contains_key(c))
+                .collect();
+            for consumer in silent {
+                self.start_silence(consumer);
+            }
         }
         let doomed = self.net.envelopes.values().filter(|e| e.doomed == Some("partitioned")).count();
         let (z, node_zh) = (self.zh, node.name_zh());

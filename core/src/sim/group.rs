@@ -81,6 +81,8 @@ impl World {
         if !self.node_up(master) || !self.net.connected(consumer, master) {
             return false;
         }
+        // Heard from again: whatever silence the master was timing has ended.
+        self.bm(master).silences.remove(&consumer);
         self.bm(master).group.insert(consumer)
     }
 
@@ -104,8 +106,9 @@ impl World {
         let group = self.b(master).group.clone();
         for consumer in group.iter().copied() {
             if self.has_node(consumer) && self.c(consumer).up && self.c(consumer).members != group {
-                let life = self.c(consumer).life;
-                self.schedule(self.now + self.settings.net_latency_ms, Due::Rebalance { consumer, life });
+                let token = self.new_epoch();
+                self.cm(consumer).rebalance_token = token;
+                self.schedule(self.now + self.settings.net_latency_ms, Due::Rebalance { consumer, token });
             }
         }
     }
@@ -117,6 +120,20 @@ impl World {
             && self.net.connected(consumer, master)
             && self.b(master).group.contains(&consumer)
             && self.c(consumer).members != self.b(master).group
+    }
+
+    /// The master stops hearing from `consumer` (it lost power, or a partition cut it off):
+    /// unless it is heard from again, its channel expires after [`CHANNEL_EXPIRED_MS`] (at the
+    /// next housekeeping scan).
+    pub(super) fn start_silence(&mut self, consumer: Node) {
+        let master = self.master;
+        if !self.node_up(master) || !self.b(master).group.contains(&consumer) {
+            return;
+        }
+        let token = self.new_epoch();
+        self.bm(master).silences.insert(consumer, token);
+        let at = next_grid(self.now + CHANNEL_EXPIRED_MS, CLIENT_SCAN_MS);
+        self.schedule(at, Due::ConsumerExpired { broker: master, consumer, token });
     }
 
     /// The master's housekeeping closed the channel of `consumer`, silent too long.

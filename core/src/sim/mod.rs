@@ -207,22 +207,24 @@ enum Due {
         epoch: u32,
     },
     /// The pull requests `consumer` sent (its sessions with a pull pending) reach the master.
+    /// Only the latest request's timer is live (`token`), so a timer once stale stays stale.
     Rejoin {
         consumer: Node,
-        life: u32,
+        token: u32,
     },
-    /// The broker told `consumer` the group changed (or it joined): it rebalances.
+    /// The broker told `consumer` the group changed (or it joined): it rebalances. Only the
+    /// latest notice is live.
     Rebalance {
         consumer: Node,
-        life: u32,
+        token: u32,
     },
     /// The master's housekeeping closes the channel of a consumer it has not heard from in
-    /// [`CHANNEL_EXPIRED_MS`] (a consumer that lost power or was cut off).
+    /// [`CHANNEL_EXPIRED_MS`] (a consumer that lost power or was cut off), unless the silence
+    /// that set it (`token`) ended first.
     ConsumerExpired {
         broker: Node,
-        broker_life: u32,
         consumer: Node,
-        life: u32,
+        token: u32,
     },
     RetryReady {
         node: Node,
@@ -394,6 +396,16 @@ impl World {
             Node::Consumer(i) => usize::from(i) < self.consumers.len(),
         }
     }
+    /// "offset 3", or "queue 1 offset 3" when the topic has several queues.
+    fn at_offset(&self, queue: u32, offset: u64, zh: bool) -> String {
+        match (self.settings.topic_queues, zh) {
+            (1, false) => format!("offset {offset}"),
+            (1, true) => format!("位点 {offset}"),
+            (_, false) => format!("queue {queue} offset {offset}"),
+            (_, true) => format!("队列 {queue} 位点 {offset}"),
+        }
+    }
+
     /// ", queue 2" when the topic has several queues (nothing when it has one).
     fn queue_label(&self, queue: u32, zh: bool) -> String {
         match (self.settings.topic_queues, zh) {
@@ -468,22 +480,21 @@ impl World {
             Due::PullTimeout { consumer, epoch } => {
                 self.has_node(consumer) && self.c(consumer).up && self.c(consumer).session_of(epoch).is_some()
             }
-            Due::Rejoin { consumer, life } => {
+            Due::Rejoin { consumer, token } => {
                 self.has_node(consumer) && {
                     let c = self.c(consumer);
-                    c.up && c.life == life && c.pulls.values().any(|p| p.pending.is_some())
+                    c.up && c.rejoin_token == token && c.pulls.values().any(|p| p.pending.is_some())
                 }
             }
-            Due::Rebalance { consumer, life } => {
+            Due::Rebalance { consumer, token } => {
                 self.has_node(consumer)
                     && self.c(consumer).up
-                    && self.c(consumer).life == life
+                    && self.c(consumer).rebalance_token == token
                     && self.rebalance_due(consumer)
             }
-            Due::ConsumerExpired { broker, broker_life, consumer, life } => {
+            Due::ConsumerExpired { broker, consumer, token } => {
                 let b = self.b(broker);
-                let _ = life;
-                b.up && b.life == broker_life
+                b.up && b.silences.get(&consumer) == Some(&token)
                     && b.group.contains(&consumer)
                     && (!self.has_node(consumer)
                         || !self.c(consumer).up

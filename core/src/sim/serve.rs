@@ -119,12 +119,8 @@ impl World {
             if v > bq.committed {
                 self.bm(node).queues[q as usize].committed = v;
                 self.arm_persist(node);
-                let (ql, ql_zh) = (self.queue_label(q, false), self.queue_label(q, true));
-                parts.push(said!(
-                    z,
-                    "committed offset {v}{ql} (in memory)",
-                    "提交了消费位点 {v}{ql_zh}（在内存中）"
-                ));
+                let (at, at_zh) = (self.at_offset(q, v, false), self.at_offset(q, v, true));
+                parts.push(said!(z, "committed {at} (in memory)", "提交了消费{at_zh}（在内存中）"));
             }
         }
         if retry_epoch.is_some_and(|e| e >= floor) {

@@ -70,6 +70,7 @@ fn without_log(broker: &Broker) -> Broker {
         group,
         retry_sessions,
         epoch_floor,
+        silences,
         retry,
         cut_cause,
     } = broker;
@@ -100,6 +101,7 @@ fn without_log(broker: &Broker) -> Broker {
         group: group.clone(),
         retry_sessions: retry_sessions.clone(),
         epoch_floor: *epoch_floor,
+        silences: silences.clone(),
         retry: retry.clone(),
         cut_cause: *cut_cause,
     }

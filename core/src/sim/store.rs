@@ -36,11 +36,18 @@ impl World {
         let queue_offset = self.b(master).queue_len(queue) - 1;
         let z = self.zh;
         let (from, to, master_zh) = (entry.offset, entry.end, master.name_zh());
-        let (ql, ql_zh) = (self.queue_label(queue, false), self.queue_label(queue, true));
+        let (at, at_zh) = if self.settings.topic_queues == 1 {
+            (format!("at offset {queue_offset}"), format!("位点 {queue_offset}"))
+        } else {
+            (
+                format!("in queue {queue} at offset {queue_offset}"),
+                format!("队列 {queue} 的位点 {queue_offset}"),
+            )
+        };
         let mut text = said!(
             z,
-            "{master}: stored {msg} at offset {queue_offset}{ql}, bytes {from}..{to} (page cache)",
-            "{master_zh}：把 {msg} 存在位点 {queue_offset}{ql_zh}，字节 {from}..{to}（页缓存）"
+            "{master}: stored {msg} {at}, bytes {from}..{to} (page cache)",
+            "{master_zh}：把 {msg} 存在{at_zh}，字节 {from}..{to}（页缓存）"
         );
         let flush = match self.settings.broker_flush {
             FlushMode::Async => {
