@@ -212,3 +212,20 @@ fn after_a_promotion_producers_and_consumers_follow_the_new_master() {
     assert!(topology.links.iter().filter(|l| l.to.is_consumer()).all(|l| l.from == Node::REPLICA));
     assert!(topology.queues.iter().all(|q| q.broker == Node::REPLICA));
 }
+
+#[test]
+fn each_answer_goes_to_the_producer_that_sent_the_message() {
+    // producer is down; producer2's sends are answered to producer2, not lost on producer.
+    let s = play("set cluster.producers 2; crash producer; send 2 from producer2; run");
+    let r = s.report();
+    assert_eq!(r.totals.acked, 2, "{:?}", fates(&r));
+    assert!(s.view().messages.iter().all(|m| m.attempts == 1), "no retries: {:?}", fates(&r));
+    let answers: Vec<_> = s
+        .trace()
+        .iter()
+        .flat_map(|e| e.wire.iter())
+        .filter(|w| w.kind == mqlab_core::view::EnvelopeKind::Response)
+        .map(|w| w.to)
+        .collect();
+    assert!(!answers.is_empty() && answers.iter().all(|n| *n == Node::Producer(1)), "{answers:?}");
+}

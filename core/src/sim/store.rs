@@ -131,7 +131,8 @@ impl World {
         if oneway {
             return None;
         }
-        self.send(EnvelopeKind::Response, node, Node::PRODUCER, Payload::Response { msg, attempt, status });
+        let producer = self.sender(msg);
+        self.send(EnvelopeKind::Response, node, producer, Payload::Response { msg, attempt, status });
         Some(status)
     }
 
