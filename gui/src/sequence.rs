@@ -145,15 +145,17 @@ pub fn show(ui: &mut egui::Ui, app: &LabApp, intents: &mut Vec<Intent>) {
 
 /// The lane names and lifelines.
 fn lanes(painter: &egui::Painter, frame: &Frame, diagram: &Diagram, palette: &Palette, lang: Lang) {
-    let font = FontId::proportional(13.0);
+    // Names that do not fit between two lanes get a smaller font, then lose their tail.
+    let room = (frame.lane_x(1) - frame.lane_x(0)).abs().max(1.0) - 4.0;
     for (i, node) in diagram.lanes.iter().enumerate() {
         let x = frame.lane_x(i);
         let name = if lang == Lang::Zh { node.name_zh() } else { node.name() };
+        let (label, font) = fitted_name(painter, name, room, palette);
         painter.text(
             Pos2::new(x, frame.rect.top() + HEADER / 2.0),
             Align2::CENTER_CENTER,
-            name,
-            font.clone(),
+            label,
+            font,
             palette.text,
         );
         let top = frame.rect.top() + HEADER;
@@ -162,6 +164,29 @@ fn lanes(painter: &egui::Painter, frame: &Frame, diagram: &Diagram, palette: &Pa
             Stroke::new(1.0, palette.dim),
         );
     }
+}
+
+/// A lane's name in the largest font (13, 11 or 9 points) it fits `room` points in, shortened
+/// with `…` when even the smallest does not fit.
+fn fitted_name(painter: &egui::Painter, name: &str, room: f32, palette: &Palette) -> (String, FontId) {
+    let width = |text: &str, font: &FontId| {
+        painter.layout_no_wrap(text.to_owned(), font.clone(), palette.text).size().x
+    };
+    for size in [13.0, 11.0, 9.0] {
+        let font = FontId::proportional(size);
+        if width(name, &font) <= room {
+            return (name.to_owned(), font);
+        }
+    }
+    let font = FontId::proportional(9.0);
+    let chars: Vec<char> = name.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let short: String = chars[..keep].iter().collect::<String>() + "…";
+        if width(&short, &font) <= room {
+            return (short, font);
+        }
+    }
+    (name.to_owned(), font)
 }
 
 /// The label that fits `room` points: kind and messages, short kind and messages, messages,
