@@ -250,6 +250,20 @@ fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// A node's name in at most `max` columns, keeping its number: `producer2` → `prod…2`, so two
+/// producers' lanes stay told apart when names are cut.
+fn fit_name(name: &str, max: usize) -> String {
+    if text_width(name) <= max {
+        return name.to_owned();
+    }
+    let digits = name.chars().rev().take_while(char::is_ascii_digit).count();
+    let (stem, number) = name.split_at(name.len() - digits);
+    if number.is_empty() || max <= number.len() + 1 {
+        return fit(name, max);
+    }
+    format!("{}{number}", fit(stem, max - number.len()))
+}
+
 /// The diagram as lines of styled spans, `width` columns at most.
 pub fn layout(diagram: &Diagram, width: usize, lang: Lang) -> Vec<Line> {
     let geo = Geometry::new(diagram, width, lang);
@@ -294,7 +308,7 @@ fn header(diagram: &Diagram, geo: &Geometry, lang: Lang) -> Vec<Span> {
     canvas.write(geo.step_w + 1 + geo.time_w - text_width(time), time, Role::Header, geo.width);
     for (i, node) in diagram.lanes.iter().enumerate() {
         let name = if lang == Lang::Zh { node.name_zh() } else { node.name() };
-        let name = fit(name, geo.lane_w - 1);
+        let name = fit_name(name, geo.lane_w - 1);
         let start = (geo.center(i) + 1).saturating_sub(text_width(&name).div_ceil(2));
         let start = start.max(geo.gutter() + i * geo.lane_w);
         canvas.write(start, &name, Role::Header, geo.gutter() + (i + 1) * geo.lane_w);
@@ -380,4 +394,15 @@ fn write_note(canvas: &mut Canvas, geo: &Geometry, note: &str, short: &str, role
     let room = geo.width.saturating_sub(geo.notes());
     let text = if text_width(note) <= room { note.to_owned() } else { fit(short, room) };
     canvas.write(geo.notes(), &text, role, geo.width);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cut_names_keep_their_number() {
+        assert_eq!(super::fit_name("producer2", 6), "prod…2");
+        assert_eq!(super::fit_name("consumer", 6), "consu…");
+        assert_eq!(super::fit_name("broker", 6), "broker");
+        assert_eq!(super::fit_name("生产者2", 5), "生…2");
+    }
 }
