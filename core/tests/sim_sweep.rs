@@ -24,13 +24,14 @@ fn session(seed: u64, storage: StorageKind, settings: Settings, dir: Option<std:
     Session::new(SessionConfig { seed, storage, data_dir: dir, settings }).expect("session")
 }
 
-const NODES: [&str; 4] = ["producer", "broker", "replica", "consumer"];
+const NODES: [&str; 6] = ["producer", "producer2", "broker", "replica", "consumer", "consumer2"];
 
 /// A random command of any kind (some will be refused; that is part of the test).
 fn random_command(rng: &mut fastrand::Rng) -> String {
     let node = NODES[rng.usize(..NODES.len())];
     match rng.u32(..100) {
-        0..20 => format!("send {}", rng.u32(1..5)),
+        0..16 => format!("send {}", rng.u32(1..5)),
+        16..20 => format!("send {} from producer2 key k{}", rng.u32(1..5), rng.u32(..4)),
         20..40 => format!("step {}", rng.u32(1..12)),
         40..48 => format!("run {}", rng.u32(1..3000)),
         48..56 => {
@@ -68,7 +69,13 @@ fn random_command(rng: &mut fastrand::Rng) -> String {
 
 fn script(seed: u64, len: usize) -> Vec<String> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut commands: Vec<String> = (0..len).map(|_| random_command(&mut rng)).collect();
+    // Odd seeds play on a cluster: two producers, two consumers, three queues.
+    let mut commands: Vec<String> = if !seed.is_multiple_of(2) {
+        vec!["set topic.queues 3; set cluster.producers 2; set cluster.consumers 2".to_owned()]
+    } else {
+        Vec::new()
+    };
+    commands.extend((0..len).map(|_| random_command(&mut rng)));
     commands.push("heal".into());
     commands.push("run".into());
     commands
@@ -267,6 +274,7 @@ fn back_rebuilds_exactly_the_earlier_world() {
 /// and file names, which the lessons and labs also write this way.
 const KEPT_WORDS: &[&str] = &[
     "Broker",
+    "Key",
     "SEND_OK",
     "FLUSH_DISK_TIMEOUT",
     "FLUSH_SLAVE_TIMEOUT",

@@ -148,12 +148,17 @@ pub struct StorageImage {
     disk: BTreeMap<u64, Trimmed>,
     durable: BTreeSet<u64>,
     open: bool,
+    /// Memory only: the bytes recovery had set aside, so a restored memory disk holds exactly
+    /// what it held then (and names its next set-aside copy the same way). Files set aside on a
+    /// real disk are never removed: they stay, whatever a restore goes back to.
+    aside: BTreeMap<String, Vec<u8>>,
 }
 
 impl StorageImage {
     /// Bytes the image keeps in memory.
     pub fn bytes(&self) -> usize {
-        self.written.values().chain(self.disk.values()).map(|t| t.bytes.len()).sum()
+        let segments: usize = self.written.values().chain(self.disk.values()).map(|t| t.bytes.len()).sum();
+        segments + self.aside.values().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -547,6 +552,7 @@ impl Storage for MmapStorage {
             disk: BTreeMap::new(),
             durable: self.durable.clone(),
             open: !self.maps.is_empty(),
+            aside: BTreeMap::new(),
         })
     }
 
@@ -762,6 +768,7 @@ impl Storage for MemStorage {
             disk: trim(&self.disk),
             durable: BTreeSet::new(),
             open: self.open,
+            aside: self.aside.clone(),
         })
     }
 
@@ -770,6 +777,7 @@ impl Storage for MemStorage {
         self.cache = full(&image.written);
         self.disk = full(&image.disk);
         self.open = image.open;
+        self.aside = image.aside.clone();
         Ok(())
     }
 }

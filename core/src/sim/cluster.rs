@@ -68,7 +68,7 @@ impl World {
             text.push(said!(
                 z,
                 "; key {key} picks queue {q} (hash of the key)",
-                "；key {key} 选中队列 {q}（按 key 的哈希）"
+                "；消息 Key {key} 选中队列 {q}（按 Key 的哈希）"
             ));
         }
         if self.settings.producer_outbox {
