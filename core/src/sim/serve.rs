@@ -393,7 +393,7 @@ impl World {
         let mut changed = false;
         for (q, o) in offsets {
             let bq = b.queue_mut(q);
-            if bq.sessions.contains_key(&consumer) && o <= bq.len() && o > bq.committed {
+            if o <= bq.len() && o > bq.committed {
                 bq.committed = o;
                 changed = true;
             }
