@@ -42,6 +42,9 @@ impl World {
                 let master_committed = master.queues.get(q).map_or(0, |m| m.committed);
                 let from =
                     if b.role == Role::Master { bq.committed } else { bq.synced.max(master_committed) };
+                // A consumer whose own position in the queue is behind the committed offset (it
+                // was cut off while another took the queue) still reads from there.
+                let from = self.reader_floor(q as u32).map_or(from, |f| f.min(from));
                 for e in b.live_entries(q, from) {
                     put(e.msg, if e.end <= b.flushed_pos { disk } else { cache });
                 }
@@ -345,5 +348,17 @@ impl World {
         );
         text.push(Said::join(why));
         Some((None, text, pending))
+    }
+
+    /// The lowest position in queue `queue` that a consumer still up will read from next: its
+    /// lowest offset in progress, else the next it expects. None when no consumer has one.
+    fn reader_floor(&self, queue: u32) -> Option<u64> {
+        self.consumers
+            .iter()
+            .filter(|c| c.up)
+            .filter_map(|c| c.pulls.get(&Session::Queue(queue)))
+            .filter(|p| !p.from_committed)
+            .filter_map(clients::Pull::commit_offset)
+            .min()
     }
 }
