@@ -342,6 +342,24 @@ pub enum TokenState {
     DeadLettered,
 }
 
+impl TokenState {
+    /// Every token state, in the order legends list them.
+    pub const ALL: [TokenState; 12] = [
+        TokenState::ProducerMemory,
+        TokenState::InFlight,
+        TokenState::PageCache,
+        TokenState::Flushed,
+        TokenState::Replicated,
+        TokenState::Processing,
+        TokenState::Processed,
+        TokenState::Retrying,
+        TokenState::Lost,
+        TokenState::Duplicated,
+        TokenState::Failed,
+        TokenState::DeadLettered,
+    ];
+}
+
 /// One message as the ledger sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {

@@ -166,6 +166,15 @@ impl BrokerQueue {
     }
 }
 
+/// Which copy of the group's offsets a broker takes up as it starts serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// Its own, as persisted to disk (a restart).
+    Persisted,
+    /// The master's, as synced to it (a promoted slave).
+    Synced,
+}
+
 /// What a crash destroyed.
 #[derive(Debug, Default)]
 pub(crate) struct CrashReport {
@@ -362,6 +371,27 @@ impl Broker {
         self.retry_done = done.iter().copied().filter(|&i| i < self.index.len()).collect();
     }
 
+    /// Takes up the consumer group's state as the broker starts serving: the offsets and the
+    /// finished retry copies it `held` (its own persisted ones after a restart, the ones synced
+    /// from the master when a slave is promoted), never past what its queues hold, and the
+    /// delay ladder rebuilt from its log less the finished copies.
+    pub fn settle_offsets(&mut self, held: Held) {
+        for q in &mut self.queues {
+            let from = match held {
+                Held::Persisted => q.persisted,
+                Held::Synced => q.synced,
+            };
+            q.committed = from.min(q.len());
+            q.persisted = q.committed;
+        }
+        let done = match held {
+            Held::Persisted => self.retry_done_persisted.clone(),
+            Held::Synced => self.synced_retry_done.clone(),
+        };
+        self.rebuild_retry(&done);
+        self.retry_done_persisted = self.retry_done.clone();
+    }
+
     /// The dead letters in the log.
     pub fn dead_letters(&self) -> impl Iterator<Item = MsgId> + '_ {
         self.index.iter().filter(|e| e.kind == Kind::Dead).map(|e| e.msg)
@@ -500,13 +530,7 @@ impl Broker {
         self.sync_positions();
         self.up = true;
         self.started_ms = now_ms;
-        for q in &mut self.queues {
-            q.committed = q.persisted.min(q.len());
-            q.persisted = q.committed;
-        }
-        let done = self.retry_done_persisted.clone();
-        self.rebuild_retry(&done);
-        self.retry_done_persisted = self.retry_done.clone();
+        self.settle_offsets(Held::Persisted);
         self.shipped_pos = 0;
         self.replica_acked_pos = 0;
         let (records, bytes) = (report.records_kept, report.bytes_kept);

@@ -536,13 +536,7 @@ impl World {
         let r = &mut self.brokers[1];
         r.role = Role::Master;
         r.epoch_floor = self.next_epoch + 1;
-        for q in &mut r.queues {
-            q.committed = q.synced.min(q.len());
-            q.persisted = q.committed;
-        }
-        let done = r.synced_retry_done.clone();
-        r.rebuild_retry(&done);
-        r.retry_done_persisted = r.retry_done.clone();
+        r.settle_offsets(broker::Held::Synced);
         let has: BTreeSet<MsgId> = r.index.iter().map(|e| e.msg).collect();
         let records = r.index.len();
         self.schedule_retries(Node::REPLICA);

@@ -39,20 +39,7 @@ impl Slot {
 pub type TokenKey = (MsgId, Slot);
 
 /// Every token state, for the legend and the string table.
-pub const TOKEN_STATES: [TokenState; 12] = [
-    TokenState::ProducerMemory,
-    TokenState::InFlight,
-    TokenState::PageCache,
-    TokenState::Flushed,
-    TokenState::Replicated,
-    TokenState::Processing,
-    TokenState::Processed,
-    TokenState::Retrying,
-    TokenState::Lost,
-    TokenState::Duplicated,
-    TokenState::Failed,
-    TokenState::DeadLettered,
-];
+pub const TOKEN_STATES: [TokenState; 12] = TokenState::ALL;
 
 /// The colour of a token state, the same in the diagram, the legend and the ledger.
 pub fn color(state: TokenState) -> Color32 {

@@ -88,20 +88,7 @@ fn token_color(state: TokenState) -> Color {
 }
 
 /// Every token state, in legend order.
-pub const TOKEN_STATES: [TokenState; 12] = [
-    TokenState::ProducerMemory,
-    TokenState::InFlight,
-    TokenState::PageCache,
-    TokenState::Flushed,
-    TokenState::Replicated,
-    TokenState::Processing,
-    TokenState::Processed,
-    TokenState::Retrying,
-    TokenState::Lost,
-    TokenState::Duplicated,
-    TokenState::Failed,
-    TokenState::DeadLettered,
-];
+pub const TOKEN_STATES: [TokenState; 12] = TokenState::ALL;
 
 /// A state's name in the legend.
 pub fn token_name(state: TokenState, lang: Lang) -> &'static str {

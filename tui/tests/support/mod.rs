@@ -78,15 +78,6 @@ pub fn view(n: u64) -> View {
         pending: count(Fate::Pending),
     };
     let log = LogView { written_pos: 312 * n, flushed_pos: 208 * n, records: n };
-    let envelope = |kind, from, to, id| EnvelopeView {
-        kind,
-        from,
-        to,
-        messages: vec![MsgId(id)],
-        sent_ms: 10,
-        arrives_ms: 15,
-        doomed: false,
-    };
     let recent = (1..=20)
         .map(|step| Event {
             step,
@@ -198,15 +189,6 @@ pub fn topology_view(producers: u8, consumers: u8, queues: u32, n: u64) -> View 
     if let Some(last) = nodes.iter_mut().rfind(|v| v.node.is_consumer() && v.node.index() > 0) {
         last.partitioned = true;
     }
-    let envelope = |kind, from, to, id| EnvelopeView {
-        kind,
-        from,
-        to,
-        messages: vec![MsgId(id)],
-        sent_ms: 10,
-        arrives_ms: 15,
-        doomed: false,
-    };
     view.in_flight = p
         .iter()
         .enumerate()
@@ -227,4 +209,9 @@ pub fn topology_view(producers: u8, consumers: u8, queues: u32, n: u64) -> View 
     };
     view.nodes = nodes;
     view
+}
+
+/// An envelope of `kind` carrying message `id`, sent at 10 ms, due at 15 ms.
+fn envelope(kind: EnvelopeKind, from: Node, to: Node, id: u64) -> EnvelopeView {
+    EnvelopeView { kind, from, to, messages: vec![MsgId(id)], sent_ms: 10, arrives_ms: 15, doomed: false }
 }
