@@ -135,14 +135,25 @@ pub fn legend(painter: &egui::Painter, layout: &Layout, lang: Lang, font: &FontI
         } else {
             painter.circle_filled(at + vec2(radius, 0.0), radius, color(*state));
         }
-        painter.text(
-            at + vec2(radius * 2.0 + 6.0, 0.0),
-            Align2::LEFT_CENTER,
-            i18n::token(*state, lang),
-            font.clone(),
-            text,
-        );
+        // A narrow legend (a small window) shortens a label rather than run it into the next.
+        let room = r.width() / cols as f32 - radius * 2.0 - 10.0;
+        let label = fit_label(painter, i18n::token(*state, lang), room, font, text);
+        painter.text(at + vec2(radius * 2.0 + 6.0, 0.0), Align2::LEFT_CENTER, label, font.clone(), text);
     }
+}
+
+/// `label` cut with `…` to fit `room` points in `font`.
+fn fit_label(painter: &egui::Painter, label: &str, room: f32, font: &FontId, text: Color32) -> String {
+    let width = |s: &str| painter.layout_no_wrap(s.to_owned(), font.clone(), text).size().x;
+    if width(label) <= room {
+        return label.to_owned();
+    }
+    let chars: Vec<char> = label.chars().collect();
+    (1..chars.len())
+        .rev()
+        .map(|keep| chars[..keep].iter().collect::<String>() + "…")
+        .find(|short| width(short) <= room)
+        .unwrap_or_else(|| "…".to_owned())
 }
 
 /// A white anti-aliased disc, drawn tinted as every message token: two triangles a token instead
