@@ -164,6 +164,19 @@ impl BrokerQueue {
     pub fn len(&self) -> u64 {
         self.cq.len() as u64
     }
+
+    /// The offset a commit of `offset` by `consumer` under session `epoch` moves this queue to,
+    /// if it moves it. Never a session from before the broker started (`floor`): after a power
+    /// loss the same offsets hold other messages, which a stale commit must not skip. Within its
+    /// life a commit counts even if the session has ended (the consumer's last report as it died
+    /// or gave the queue away), but never past what the session was served.
+    pub fn advanced_by(&self, consumer: Node, epoch: u32, offset: u64, floor: u32) -> Option<u64> {
+        if epoch < floor {
+            return None;
+        }
+        let served = self.sessions.get(&consumer).filter(|s| s.epoch == epoch).map_or(self.len(), |s| s.pos);
+        Some(offset.min(served)).filter(|v| *v > self.committed)
+    }
 }
 
 /// Which copy of the group's offsets a broker takes up as it starts serving.
@@ -390,6 +403,17 @@ impl Broker {
         };
         self.rebuild_retry(&done);
         self.retry_done_persisted = self.retry_done.clone();
+    }
+
+    /// The retry copy at `entry` of `msg` was consumed: it leaves the delay ladder. False when
+    /// the ladder holds no such copy (already done, or another message's after a recovery).
+    pub fn finish_retry(&mut self, entry: usize, msg: MsgId) -> bool {
+        if self.retry.get(&entry).is_none_or(|r| r.msg != msg) {
+            return false;
+        }
+        self.retry.remove(&entry);
+        self.retry_done.insert(entry);
+        true
     }
 
     /// The dead letters in the log.

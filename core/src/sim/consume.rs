@@ -267,9 +267,7 @@ impl World {
         let floor = master.epoch_floor;
         let ahead = c.pulls.iter().any(|(s, p)| match s {
             Session::Queue(q) => master.queues.get(*q as usize).is_some_and(|bq| {
-                let served =
-                    bq.sessions.get(&consumer).filter(|s| s.epoch == p.epoch).map_or(bq.len(), |s| s.pos);
-                p.epoch >= floor && p.commit_offset().is_some_and(|o| o.min(served) > bq.committed)
+                p.commit_offset().and_then(|o| bq.advanced_by(consumer, p.epoch, o, floor)).is_some()
             }),
             Session::Retry => false,
         });

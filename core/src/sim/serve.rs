@@ -8,20 +8,8 @@ use super::group::sessions_text;
 use super::*;
 
 impl World {
-    /// Sends every record past each queue's pull position to the consumer pulling it (long
-    /// polling answers at once).
-    pub(super) fn dispatch(&mut self) -> Vec<MsgId> {
-        let master = self.master;
-        if !self.b(master).up {
-            return vec![];
-        }
-        let mut sent = Vec::new();
-        for q in 0..self.b(master).queues.len() as u32 {
-            sent.extend(self.dispatch_queue(master, q));
-        }
-        sent
-    }
-
+    /// Sends every record of queue `q` past each of its pull sessions' positions to the consumer
+    /// pulling it (long polling answers at once).
     pub(super) fn dispatch_queue(&mut self, master: Node, q: u32) -> Vec<MsgId> {
         let Some(bq) = self.b(master).queues.get(q as usize) else { return vec![] };
         let pullers: Vec<Node> = bq.sessions.keys().copied().collect();
@@ -106,17 +94,8 @@ impl World {
         let mut msgs = Vec::new();
         let floor = self.b(node).epoch_floor;
         for &(q, epoch, v) in offsets {
-            let Some(bq) = self.b(node).queues.get(q as usize) else { continue };
-            // Never a session from before this broker started: after a power loss the same
-            // offsets hold other messages, which a stale commit must not skip. Within its life
-            // a commit counts even if the session has ended (the consumer's last report as it
-            // died or gave the queue away), but never past what the session was served.
-            if epoch < floor {
-                continue;
-            }
-            let served = bq.sessions.get(&consumer).filter(|s| s.epoch == epoch).map_or(bq.len(), |s| s.pos);
-            let v = v.min(served);
-            if v > bq.committed {
+            let bq = self.b(node).queues.get(q as usize);
+            if let Some(v) = bq.and_then(|bq| bq.advanced_by(consumer, epoch, v, floor)) {
                 self.bm(node).queues[q as usize].committed = v;
                 self.arm_persist(node);
                 let (at, at_zh) = (self.at_offset(q, v, false), self.at_offset(q, v, true));
@@ -126,9 +105,7 @@ impl World {
         if retry_epoch.is_some_and(|e| e >= floor) {
             let mut done = Vec::new();
             for (entry, msg) in retry_done {
-                if self.b(node).retry.get(entry).is_some_and(|r| r.msg == *msg) {
-                    self.bm(node).retry.remove(entry);
-                    self.bm(node).retry_done.insert(*entry);
+                if self.bm(node).finish_retry(*entry, *msg) {
                     done.push(*msg);
                 }
             }
@@ -210,10 +187,8 @@ impl World {
         let (from, to) = (entry.offset, entry.end);
         if let Item::Retry(old) = item
             && epoch >= self.b(node).epoch_floor
-            && self.b(node).retry.get(&old).is_some_and(|r| r.msg == msg)
+            && self.bm(node).finish_retry(old, msg)
         {
-            self.bm(node).retry.remove(&old);
-            self.bm(node).retry_done.insert(old);
             self.arm_persist(node);
         }
         let mut text = if dead {
@@ -399,11 +374,7 @@ impl World {
             }
         }
         for (entry, msg) in done {
-            if b.retry.get(&entry).is_some_and(|r| r.msg == msg) {
-                b.retry.remove(&entry);
-                b.retry_done.insert(entry);
-                changed = true;
-            }
+            changed |= b.finish_retry(entry, msg);
         }
         if changed || b.retry_done != b.retry_done_persisted {
             self.arm_persist(master);

@@ -108,7 +108,8 @@ impl World {
         if let Some(status) = self.respond_if_ready(master, waiter) {
             text.push(answers(z, status));
         }
-        let delivered = self.dispatch();
+        // Only the queue it went to has something new to serve.
+        let delivered = self.dispatch_queue(master, queue);
         if !delivered.is_empty() {
             let to: Vec<Node> = self.b(master).queues[queue as usize].sessions.keys().copied().collect();
             match to.as_slice() {
